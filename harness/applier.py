@@ -1,0 +1,233 @@
+"""Store-independent planning and running of migrations: status, up, down.
+
+The applier compares the files with the ledger, refuses what is unsafe (an edited applied file, a pending migration
+older than the newest applied one, a failed migration left as it was) unless told to proceed, and prints "Applied"
+only after the store has recorded the migration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from harness.errors import HarnessError
+from harness.migrations import Migration
+from harness.stores.base import FAILED, AppliedMigration, Store
+
+Say = Callable[[str], None]
+
+APPLIED = "applied"
+PENDING = "pending"
+CHANGED = "changed"
+MISSING = "missing"
+OUT_OF_ORDER = "out-of-order"
+PARTIAL = "failed"
+
+
+class PlanError(HarnessError):
+    """The ledger and the files disagree in a way that makes going on unsafe."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the status table: a file, a ledger row, or both."""
+
+    version: str
+    filename: str | None
+    state: str
+    applied_at: datetime | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Status:
+    entries: tuple[Entry, ...]
+
+    @property
+    def pending(self) -> list[Entry]:
+        return [e for e in self.entries if e.state in (PENDING, OUT_OF_ORDER, PARTIAL)]
+
+    @property
+    def applied(self) -> list[Entry]:
+        return [e for e in self.entries if e.state in (APPLIED, CHANGED, MISSING)]
+
+    def problems(self) -> list[Entry]:
+        return [e for e in self.entries if e.state in (CHANGED, MISSING, OUT_OF_ORDER, PARTIAL)]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Flags that let a run proceed past a reported problem."""
+
+    allow_changed: bool = False
+    allow_missing: bool = True
+    allow_out_of_order: bool = False
+    retry_failed: bool = False
+
+
+def statements_hash(migration: Migration, count: int) -> str:
+    """Fingerprint of the first ``count`` statements, to prove a resumed migration did not change what already ran."""
+    digest = hashlib.sha256()
+    for stmt in migration.up.statements[:count]:
+        digest.update(stmt.text.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _vkey(version: str) -> tuple[int, str]:
+    return (int(version) if version.isdigit() else -1, version)
+
+
+def plan(migrations: Sequence[Migration], ledger: Sequence[AppliedMigration]) -> Status:
+    """Pure: classify every file and ledger row."""
+    by_version = {r.version: r for r in ledger}
+    files = {m.version: m for m in migrations}
+    done = [r for r in ledger if r.status != FAILED]
+    newest = max((_vkey(r.version) for r in done), default=None)
+    entries: list[Entry] = []
+    for m in migrations:
+        rec = by_version.get(m.version)
+        if rec is None:
+            late = newest is not None and _vkey(m.version) < newest
+            entries.append(Entry(m.version, m.filename, OUT_OF_ORDER if late else PENDING,
+                                 detail="older than the newest applied migration" if late else ""))
+        elif rec.status == FAILED:
+            entries.append(Entry(m.version, m.filename, PARTIAL, rec.applied_at,
+                                 f"failed at statement {rec.statements_done + 1}: {rec.error or 'unknown error'}"))
+        elif rec.checksum is not None and rec.checksum != m.checksum:
+            entries.append(Entry(m.version, m.filename, CHANGED, rec.applied_at, "file edited after it was applied"))
+        else:
+            entries.append(Entry(m.version, m.filename, APPLIED, rec.applied_at))
+    for rec in ledger:
+        if rec.version not in files:
+            entries.append(Entry(rec.version, rec.filename, MISSING, rec.applied_at, "applied, but no file has it"))
+    entries.sort(key=lambda e: _vkey(e.version))
+    return Status(tuple(entries))
+
+
+def status(store: Store, migrations: Sequence[Migration]) -> Status:
+    return plan(migrations, store.applied())
+
+
+def _check(st: Status, options: Options, command: str) -> None:
+    msgs: list[str] = []
+    for e in st.entries:
+        if e.state == CHANGED and not options.allow_changed:
+            msgs.append(f"{e.filename} was edited after it was applied (checksum differs); restore it, or write a"
+                        " new migration for the change (--allow-changed to proceed anyway)")
+        if e.state == OUT_OF_ORDER and not options.allow_out_of_order and command == "up":
+            msgs.append(f"{e.filename} is pending but older than the newest applied migration; rename it to a newer"
+                        " version, or pass --allow-out-of-order to apply it anyway")
+        if e.state == MISSING and not options.allow_missing:
+            msgs.append(f"version {e.version} is applied but its file is missing")
+    if msgs:
+        raise PlanError("refusing to " + command + ":\n  " + "\n  ".join(msgs))
+
+
+def _ms(start: float) -> str:
+    return f"{(time.perf_counter() - start) * 1000:.2f}ms"
+
+
+def up(store: Store, migrations: Sequence[Migration], say: Say, options: Options = Options(),
+       target: str | None = None) -> list[Migration]:
+    """Apply every pending migration (up to ``target``) in order, under the store's lock."""
+    store.ensure_ledger()
+    done: list[Migration] = []
+    with store.lock(say):
+        ledger = store.applied()
+        st = plan(migrations, ledger)
+        _check(st, options, "up")
+        records = {r.version: r for r in ledger}
+        states = {e.version: e.state for e in st.entries}
+        for m in migrations:
+            if target is not None and _vkey(m.version) > _vkey(target):
+                break
+            state = states[m.version]
+            resume: AppliedMigration | None = None
+            if state == PARTIAL:
+                resume = records[m.version]
+                _check_resumable(m, resume, options.retry_failed)
+            elif state not in (PENDING, OUT_OF_ORDER):
+                continue
+            if resume is not None:
+                say(f"Resuming: {m.filename} at statement {resume.statements_done + 1}")
+            else:
+                say(f"Applying: {m.filename}")
+            start = time.perf_counter()
+            store.apply(m, resume)
+            say(f"Applied: {m.filename} in {_ms(start)}")
+            done.append(m)
+    return done
+
+
+def _check_resumable(m: Migration, rec: AppliedMigration, retry: bool) -> None:
+    k = rec.statements_done + 1
+    if rec.checksum == m.checksum and not retry:
+        raise PlanError(
+            f"{m.path}: migration failed at statement {k} ({rec.error or 'unknown error'}) and the file is unchanged;"
+            f" fix statement {k} and run up again: it resumes at statement {k} without repeating statements 1..{k - 1} (--retry-failed retries it as it is)"
+        )
+    if rec.done_hash is not None and rec.done_hash != statements_hash(m, rec.statements_done):
+        raise PlanError(
+            f"{m.path}: statements 1..{rec.statements_done} already ran, but the file now changes them; restore them"
+            f" as they were and edit only statement {k} onwards"
+        )
+
+
+@dataclass(frozen=True)
+class DownTarget:
+    steps: int | None = 1
+    to: str | None = None
+    all: bool = False
+
+
+def select_down(st: Status, target: DownTarget) -> list[str]:
+    """Pure: the versions to revert, newest first."""
+    applied = [e.version for e in st.entries if e.state in (APPLIED, CHANGED, MISSING)]
+    applied.sort(key=_vkey, reverse=True)
+    if target.all:
+        return applied
+    if target.to is not None:
+        known = {e.version for e in st.entries}
+        if target.to not in known and target.to != "0":
+            raise PlanError(f"--to {target.to}: no migration has that version")
+        return [v for v in applied if _vkey(v) > _vkey(target.to)]
+    steps = 1 if target.steps is None else target.steps
+    if steps < 1:
+        raise PlanError("--steps must be at least 1")
+    return applied[:steps]
+
+
+def down(store: Store, migrations: Sequence[Migration], say: Say, target: DownTarget = DownTarget(),
+         options: Options = Options()) -> list[Migration]:
+    """Revert applied migrations newest first; refuse up front if one of them cannot be reverted."""
+    store.ensure_ledger()
+    files = {m.version: m for m in migrations}
+    done: list[Migration] = []
+    with store.lock(say):
+        st = status(store, migrations)
+        _check(st, options, "down")
+        versions = select_down(st, target)
+        if not versions:
+            say("No migrations to roll back")
+            return done
+        blockers = []
+        for v in versions:
+            m = files.get(v)
+            if m is None:
+                blockers.append(f"version {v} is applied but its file is missing, so it has no down section")
+            elif not m.reversible:
+                blockers.append(f"{m.filename} is irreversible (no down section)")
+        if blockers:
+            raise PlanError("refusing to roll back (nothing was changed):\n  " + "\n  ".join(blockers))
+        for v in versions:
+            m = files[v]
+            say(f"Rolling back: {m.filename}")
+            start = time.perf_counter()
+            store.revert(m)
+            say(f"Rolled back: {m.filename} in {_ms(start)}")
+            done.append(m)
+    return done

@@ -1,0 +1,85 @@
+"""``harness servers up | status | down``: throwaway databases in the background for a working session."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from typing import Any
+
+from harness.servers import supervisor
+from harness.servers.base import CassandraServer, PostgresServer
+from harness.servers.select import ServerOptions, obtain, release_all, servers_home
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "servers", help="throwaway PostgreSQL and Cassandra for development",
+        description="Start throwaway PostgreSQL and Cassandra in the background and print `export` lines for "
+        "them: eval \"$(harness servers up)\". `down` stops them and deletes their data.",
+    )
+    cmds = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    up = cmds.add_parser("up", help="start both servers (no-op when running) and print export lines")
+    up.add_argument("--provider", choices=("auto", "local", "docker"), default="auto",
+                    help="where the servers come from (auto: docker if an engine answers, else local)")
+    up.add_argument("--only", choices=("postgres", "cassandra"), help="start just one of them")
+    up.set_defaults(func=servers_up)
+    st = cmds.add_parser("status", help="show the running servers")
+    st.set_defaults(func=servers_status)
+    dn = cmds.add_parser("down", help="stop the servers and delete their data")
+    dn.set_defaults(func=servers_down)
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def export_lines(servers: dict[str, Any]) -> list[str]:
+    lines = []
+    pg = servers.get("postgres")
+    if isinstance(pg, PostgresServer):
+        lines.append(f"export DATABASE_URL={shlex.quote(pg.url)}")
+    cs = servers.get("cassandra")
+    if isinstance(cs, CassandraServer):
+        lines += [
+            f"export CASSANDRA_HOSTS={shlex.quote(','.join(cs.contact_points))}",
+            f"export CASSANDRA_PORT={cs.port}",
+            f"export CASSANDRA_LOCAL_DC={shlex.quote(cs.local_datacenter)}",
+        ]
+    return lines
+
+
+def servers_up(args: argparse.Namespace) -> int:
+    # The environment's own DATABASE_URL / CASSANDRA_HOSTS must not turn `up` into a no-op on someone's server.
+    opts = ServerOptions.from_env({}, provider=args.provider)
+    kinds = [args.only] if args.only else list(supervisor.KINDS)
+    found: dict[str, Any] = {}
+    import concurrent.futures as cf
+
+    with cf.ThreadPoolExecutor(len(kinds)) as pool:
+        futures = {k: pool.submit(obtain, k, opts, servers_home(), owner=None, log=_err) for k in kinds}
+        for k, fut in futures.items():
+            found[k] = fut.result()
+    for line in export_lines(found):
+        print(line)
+    return 0
+
+
+def servers_status(args: argparse.Namespace) -> int:
+    running = 0
+    for kind in supervisor.KINDS:
+        state = supervisor.read_state(servers_home() / kind)
+        if state is None:
+            print(f"{kind}: not running")
+            continue
+        running += 1
+        server = supervisor.server_from_state(state)
+        where = server.url if isinstance(server, PostgresServer) else f"{server.contact_points[0]}:{server.port}"
+        print(f"{kind}: {server.provider} {server.version} at {where} (supervisor pid {state['pid']})")
+    return 0 if running else 1
+
+
+def servers_down(args: argparse.Namespace) -> int:
+    stopped = release_all(servers_home())
+    print(f"stopped: {', '.join(stopped)}" if stopped else "no servers were running", file=sys.stderr)
+    return 0

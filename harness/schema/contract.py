@@ -1,0 +1,277 @@
+"""Parse the schema contract: the mermaid ``classDiagram`` in a markdown file.
+
+Pure text -> data. Each class is a table; its prefix names the store (``PG_`` -> postgres, ``C_`` ->
+cassandra) and the rest, CamelCase -> snake_case, is the table name. ``A "1" --> "many" B`` relations
+and ``A ..> B : label`` links are kept with their lines for the comparison. Every malformed line is
+collected, then one ContractError lists them all with file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.schema.model import Store
+
+DEFAULT_PREFIXES: Mapping[str, Store] = {"PG_": "postgres", "C_": "cassandra"}
+
+
+class ContractError(HarnessError):
+    """The contract diagram cannot be read; names the file and line of every problem."""
+
+    def __init__(self, path: str, problems: list[tuple[int | None, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        self.line = problems[0][0] if problems else None
+        lines = [f"{path}:{line}: {msg}" if line else f"{path}: {msg}" for line, msg in problems]
+        if len(lines) == 1:
+            super().__init__(lines[0])
+        else:
+            super().__init__(f"{len(lines)} contract errors:\n" + "\n".join(f"  {x}" for x in lines))
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    type: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ContractClass:
+    name: str
+    store: Store
+    table_name: str
+    members: tuple[Member, ...]
+    line: int
+
+    def member(self, name: str) -> Member | None:
+        return next((m for m in self.members if m.name == name), None)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A solid arrow (``-->``, ``--``, ...), written tail first: ``source "1" --> "many" target``."""
+
+    source: str
+    target: str
+    source_mult: str | None
+    target_mult: str | None
+    label: str | None
+    line: int
+    arrow: str = "-->"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A dotted arrow (``..>``): a reference across stores that no database enforces."""
+
+    source: str
+    target: str
+    label: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Contract:
+    classes: dict[str, ContractClass]
+    relations: tuple[Relation, ...] = ()
+    links: tuple[Link, ...] = ()
+    path: str = "<string>"
+
+    def for_store(self, store: Store) -> list[ContractClass]:
+        return [c for c in self.classes.values() if c.store == store]
+
+
+def snake_case(name: str) -> str:
+    """``GroupsUsersUser`` -> ``groups_users_user``; ``HTTPLogs`` -> ``http_logs``; snake stays snake."""
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    s = re.sub(r"([a-z\d])([A-Z])", r"\1_\2", s)
+    return re.sub(r"_+", "_", s).lower()
+
+
+def split_class_name(name: str, prefixes: Mapping[str, Store] = DEFAULT_PREFIXES) -> tuple[Store, str] | None:
+    """(store, table name) of a class name, or None when it has no known prefix."""
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return prefixes[prefix], snake_case(name[len(prefix) :])
+    return None
+
+
+# --- the line grammar ------------------------------------------------------------------------------
+
+_IDENT = r"[A-Za-z_][\w]*"
+_ARROWS = [r"<\|--", r"\*--", r"o--", r"--\|>", r"--\*", r"--o", r"-->", r"<--", r"--",
+           r"<\|\.\.", r"\.\.\|>", r"\.\.>", r"<\.\.", r"\.\."]  # fmt: skip
+_ARROW_RE = re.compile(
+    rf'^(?P<a>{_IDENT})\s*(?:"(?P<am>[^"]*)")?\s*(?P<arrow>{"|".join(_ARROWS)})\s*'
+    rf'(?:"(?P<bm>[^"]*)")?\s*(?P<b>{_IDENT})\s*(?::\s*(?P<label>.*))?$'
+)
+_CLASS_RE = re.compile(
+    rf"^class\s+(?P<name>{_IDENT})\s*(?:\[\"[^\"]*\"\])?\s*(?::::\w+)?\s*(?P<brace>\{{)?\s*(?P<close>\}})?$"
+)
+_MEMBER_OUTSIDE_RE = re.compile(rf"^(?P<cls>{_IDENT})\s*:\s*(?P<member>.+)$")
+_NAME_TYPE_RE = re.compile(rf"^(?P<name>{_IDENT})\s*:\s*(?P<type>\S+)$")
+_TYPE_NAME_RE = re.compile(rf"^(?P<type>[^\s:]+)\s+(?P<name>{_IDENT})$")
+_IGNORED = ("direction ", "note ", "note\t", "classDef ", "cssClass ", "style ", "click ", "callback ",
+            "link ")  # fmt: skip
+_FENCE_RE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>\S*)")
+
+
+def _mermaid_blocks(text: str) -> list[tuple[int, list[str]]]:
+    """(first content line number, lines) of every ```mermaid fenced block."""
+    blocks: list[tuple[int, list[str]]] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        m = _FENCE_RE.match(lines[i].strip())
+        if m and m.group("info").lower() == "mermaid":
+            fence = m.group("fence")
+            start = i + 1
+            body: list[str] = []
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith(fence):
+                body.append(lines[i])
+                i += 1
+            blocks.append((start + 1, body))
+        i += 1
+    return blocks
+
+
+def _parse_member(text: str) -> tuple[str, str] | str:
+    """(name, type) of a member line, or the reason it is not one."""
+    body = text.strip()
+    if body[:1] in "+-#~":
+        body = body[1:].strip()
+    body = body.rstrip("$*").strip()
+    if "(" in body:
+        return f"'{text.strip()}' is a method; the contract lists columns only ('+type name')"
+    m = _NAME_TYPE_RE.match(body) or _TYPE_NAME_RE.match(body)
+    if m:
+        return m.group("name"), m.group("type")
+    if re.fullmatch(_IDENT, body):
+        return f"member '{body}' has no type; write '+type {body}' or '{body}: type'"
+    return f"cannot read member '{text.strip()}'; write '+type name' or 'name: type'"
+
+
+def parse_contract(
+    text: str, *, path: str | Path = "<string>", prefixes: Mapping[str, Store] = DEFAULT_PREFIXES
+) -> Contract:
+    """Parse the first mermaid block containing ``classDiagram`` in markdown ``text``."""
+    where = str(path)
+    blocks = [b for b in _mermaid_blocks(text) if any(x.strip() == "classDiagram" for x in b[1])]
+    if not blocks:
+        reason = "no ```mermaid block with a classDiagram; add one that defines the tables"
+        raise ContractError(where, [(None, reason)])
+    first, lines = blocks[0]
+
+    problems: list[tuple[int | None, str]] = []
+    members: dict[str, list[Member]] = {}
+    declared: dict[str, int] = {}
+    relations: list[Relation] = []
+    links: list[Link] = []
+    current: str | None = None  # class whose body is open
+
+    def declare(name: str, line: int) -> None:
+        if name in declared:
+            problems.append((line, f"duplicate class {name} (first declared on line {declared[name]})"))
+            return
+        declared[name] = line
+        members[name] = []
+
+    def add_member(cls: str, raw: str, line: int) -> None:
+        parsed = _parse_member(raw)
+        if isinstance(parsed, str):
+            problems.append((line, f"class {cls}: {parsed}"))
+            return
+        name, type_ = parsed
+        previous = next((m for m in members[cls] if m.name == name), None)
+        if previous:
+            problems.append((line, f"class {cls}: duplicate member {name} (first on line {previous.line})"))
+            return
+        members[cls].append(Member(name, type_, line))
+
+    for offset, raw in enumerate(lines):
+        line = first + offset
+        s = raw.strip()
+        if not s or s.startswith("%%"):
+            continue
+        if current is not None:
+            if s == "}":
+                current = None
+                continue
+            if s.startswith("<<") and s.endswith(">>"):
+                continue
+            if not (s.startswith("class ") or _ARROW_RE.match(s)):
+                add_member(current, s, line)
+                continue
+            problems.append((declared[current], f"class {current} is not closed ('}}') before line {line}"))
+            current = None  # and read this line as what it is
+        if s in ("classDiagram", "classDiagram-v2") or s.startswith(_IGNORED):
+            continue
+        if m := _CLASS_RE.match(s):
+            declare(m.group("name"), line)
+            if m.group("brace") and not m.group("close") and m.group("name") in members:
+                current = m.group("name")
+            continue
+        if m := _ARROW_RE.match(s):
+            a, b, am, bm, arrow = m.group("a", "b", "am", "bm", "arrow")
+            label = (m.group("label") or "").strip() or None
+            if arrow.startswith("<"):  # normalise so that source is the tail
+                a, b, am, bm = b, a, bm, am
+            if "." in arrow:
+                links.append(Link(a, b, label, line))
+            else:
+                relations.append(Relation(a, b, am, bm, label, line, arrow))
+            continue
+        if s == "}":
+            problems.append((line, "'}' without an open class"))
+            continue
+        if m := _MEMBER_OUTSIDE_RE.match(s):
+            cls = m.group("cls")
+            if cls not in declared:
+                declare(cls, line)
+            add_member(cls, m.group("member"), line)
+            continue
+        problems.append((line, f"unrecognised line '{s}'; expected a class, a member, a relation or '%%'"))
+    if current is not None:
+        problems.append((declared[current], f"class {current} is not closed ('}}') before the block ends"))
+
+    classes: dict[str, ContractClass] = {}
+    for name, line in declared.items():
+        split = split_class_name(name, prefixes)
+        if split is None:
+            known = ", ".join(sorted(prefixes))
+            problems.append((line, f"class {name} has no store prefix; start its name with one of {known}"))
+            continue
+        store, table = split
+        classes[name] = ContractClass(name, store, table, tuple(members[name]), line)
+
+    refs: list[Relation | Link] = [*relations, *links]
+    for ref in refs:
+        for end in (ref.source, ref.target):
+            if end not in declared:
+                reason = f"relation to unknown class {end}; declare it with 'class {end} {{ ... }}'"
+                problems.append((ref.line, reason))
+
+    tables: dict[tuple[Store, str], str] = {}
+    for cls in classes.values():
+        other = tables.setdefault((cls.store, cls.table_name), cls.name)
+        if other != cls.name:
+            problems.append((cls.line, f"classes {other} and {cls.name} both name table {cls.table_name}"))
+
+    if problems:
+        raise ContractError(where, sorted(problems, key=lambda p: p[0] or 0))
+    return Contract(classes, tuple(relations), tuple(links), where)
+
+
+def load_contract(path: str | Path, prefixes: Mapping[str, Store] = DEFAULT_PREFIXES) -> Contract:
+    """Read and parse a markdown file; a missing file is a ContractError too."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ContractError(str(path), [(None, f"cannot read the contract: {exc.strerror}")]) from exc
+    return parse_contract(text, path=path, prefixes=prefixes)

@@ -1,0 +1,189 @@
+"""Snapshot one Cassandra keyspace from system_schema into a SchemaModel.
+
+One query per system_schema table, filtered by keyspace (a handful in all), so it is cheap to run
+before and after every migration. Kept: tables, columns (kind, position, clustering order, type),
+secondary indexes, materialized views, user types, functions, aggregates, triggers, the table options
+that change behaviour (compaction, default_time_to_live, gc_grace_seconds) and the keyspace's
+replication. Table ids and other generated values are left out so snapshots compare by content.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
+
+from harness.schema.model import (
+    Column,
+    Function,
+    Index,
+    MaterializedView,
+    SchemaModel,
+    Table,
+    Trigger,
+    UserType,
+)
+
+if TYPE_CHECKING:
+    from cassandra.cluster import Session
+else:
+    Session = Any
+
+DEFAULT_EXCLUDE = ("schema_migrations", "schema_migrations_lock")
+_KEY_KINDS = ("partition_key", "clustering")
+
+
+def _rows(session: Session, cql: str, keyspace: str) -> list[dict[str, Any]]:
+    """Rows as dicts whatever row factory the session uses (tuples, named tuples or dicts)."""
+    result = session.execute(cql, (keyspace,))
+    names = list(getattr(result, "column_names", None) or [])
+    out: list[dict[str, Any]] = []
+    for row in result:
+        if isinstance(row, Mapping):
+            out.append(dict(row))
+        elif hasattr(row, "_asdict"):
+            out.append(dict(row._asdict()))
+        else:
+            out.append(dict(zip(names, row, strict=True)))
+    return out
+
+
+def cassandra_keyspace_exists(session: Session, keyspace: str) -> bool:
+    """Whether ``keyspace`` exists (names are case-sensitive as stored, i.e. lower case unless quoted)."""
+    rows = _rows(session, "SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = %s", keyspace)
+    return bool(rows)
+
+
+def _table_options(row: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    opts: dict[str, str] = {}
+    for key, value in sorted(dict(row.get("compaction") or {}).items()):
+        opts[f"compaction.{key}"] = str(value)
+    for key in ("default_time_to_live", "gc_grace_seconds"):
+        if row.get(key) is not None:
+            opts[key] = str(row[key])
+    return tuple(opts.items())
+
+
+def _column(row: Mapping[str, Any]) -> Column:
+    order = row.get("clustering_order")
+    return Column(
+        name=row["column_name"],
+        type=row["type"],
+        nullable=row["kind"] not in _KEY_KINDS,
+        kind=row["kind"],
+        position=int(row["position"]),
+        clustering_order=order if order and order != "none" else None,
+    )
+
+
+def _index(row: Mapping[str, Any]) -> Index:
+    opts = dict(row.get("options") or {})
+    target = opts.get("target", "")
+    method = opts.get("class_name") or str(row.get("kind", "")).lower()
+    return Index(
+        name=row["index_name"],
+        table=row["table_name"],
+        method=method,
+        columns=(target,) if target else (),
+        definition=f"CREATE INDEX {row['index_name']} ON {row['table_name']} ({target})",
+        options=tuple((k, str(v)) for k, v in opts.items() if k not in ("target", "class_name")),
+    )
+
+
+def introspect_cassandra(
+    session: Session,
+    keyspace: str,
+    exclude_tables: Collection[str] = DEFAULT_EXCLUDE,
+) -> SchemaModel:
+    """Everything migrations can change in ``keyspace``, minus the ledger tables in ``exclude_tables``.
+
+    A keyspace that does not exist gives an empty model; use cassandra_keyspace_exists to tell apart.
+    """
+    excluded = set(exclude_tables)
+    ks = _rows(session, "SELECT * FROM system_schema.keyspaces WHERE keyspace_name = %s", keyspace)
+    tables = _rows(session, "SELECT * FROM system_schema.tables WHERE keyspace_name = %s", keyspace)
+    columns = _rows(session, "SELECT * FROM system_schema.columns WHERE keyspace_name = %s", keyspace)
+    indexes = _rows(session, "SELECT * FROM system_schema.indexes WHERE keyspace_name = %s", keyspace)
+    views = _rows(session, "SELECT * FROM system_schema.views WHERE keyspace_name = %s", keyspace)
+    types = _rows(session, "SELECT * FROM system_schema.types WHERE keyspace_name = %s", keyspace)
+    functions = _rows(session, "SELECT * FROM system_schema.functions WHERE keyspace_name = %s", keyspace)
+    aggregates = _rows(session, "SELECT * FROM system_schema.aggregates WHERE keyspace_name = %s", keyspace)
+    triggers = _rows(session, "SELECT * FROM system_schema.triggers WHERE keyspace_name = %s", keyspace)
+
+    cols: dict[str, list[Column]] = defaultdict(list)
+    for row in columns:
+        cols[row["table_name"]].append(_column(row))
+    idx: dict[str, list[Index]] = defaultdict(list)
+    for row in indexes:
+        idx[row["table_name"]].append(_index(row))
+
+    model_options: dict[str, str] = {}
+    if ks:
+        for key, value in sorted(dict(ks[0].get("replication") or {}).items()):
+            model_options[f"replication.{key}"] = str(value)
+        model_options["durable_writes"] = str(ks[0].get("durable_writes"))
+
+    return SchemaModel(
+        store="cassandra",
+        tables=tuple(
+            Table(
+                name=row["table_name"],
+                columns=tuple(cols[row["table_name"]]),
+                indexes=tuple(idx[row["table_name"]]),
+                options=_table_options(row),
+            )
+            for row in tables
+            if row["table_name"] not in excluded
+        ),
+        materialized_views=tuple(
+            MaterializedView(
+                name=row["view_name"],
+                definition=row.get("where_clause") or "",
+                columns=tuple(cols[row["view_name"]]),
+                base_table=row["base_table_name"],
+                options=(*_table_options(row), ("include_all_columns", str(row.get("include_all_columns")))),
+            )
+            for row in views
+        ),
+        user_types=tuple(
+            UserType(
+                name=row["type_name"],
+                fields=tuple(zip(row.get("field_names") or (), row.get("field_types") or (), strict=True)),
+            )
+            for row in types
+        ),
+        functions=(
+            *(
+                Function(
+                    name=row["function_name"],
+                    arguments=", ".join(
+                        f"{n} {t}"
+                        for n, t in zip(row.get("argument_names") or (), row.get("argument_types") or (), strict=True)
+                    ),
+                    result=row.get("return_type") or "",
+                    kind="function",
+                    language=row.get("language") or "",
+                    definition=f"{'CALLED' if row.get('called_on_null_input') else 'RETURNS NULL'} ON NULL INPUT "
+                    f"AS {row.get('body') or ''}",
+                )
+                for row in functions
+            ),
+            *(
+                Function(
+                    name=row["aggregate_name"],
+                    arguments=", ".join(row.get("argument_types") or ()),
+                    result=row.get("return_type") or "",
+                    kind="aggregate",
+                    definition=f"SFUNC {row.get('state_func')} STYPE {row.get('state_type')} "
+                    f"FINALFUNC {row.get('final_func')} INITCOND {row.get('initcond')}",
+                )
+                for row in aggregates
+            ),
+        ),
+        triggers=tuple(
+            Trigger(name=row["trigger_name"], table=row["table_name"], definition=str(dict(row.get("options") or {})))
+            for row in triggers
+            if row["table_name"] not in excluded
+        ),
+        options=tuple(model_options.items()),
+    )

@@ -1,0 +1,1 @@
+"""How a database server is obtained: local processes, containers, or given addresses."""

@@ -1,0 +1,486 @@
+"""Throwaway PostgreSQL 15 and Cassandra 5.0 as Docker containers, through testcontainers.
+
+Defaults are the official images (``postgres:15``, ``cassandra:5.0``); ``image=`` or
+``HARNESS_POSTGRES_IMAGE`` / ``HARNESS_CASSANDRA_IMAGE`` choose others (e.g. the registry-free
+``harness/postgres:15`` and ``harness/cassandra:5.0`` from ``docker/build-local-images``), and
+``HARNESS_IMAGE_PREFIX`` puts a registry mirror in front of the defaults. Ports are published on
+127.0.0.1 only. Ready means a real query answered (never a log line), and every failure carries the
+container's log tail. Ryuk (the reaper) is off by default because its image cannot be pulled where no
+registry is reachable; containers carry ``org.harness.*`` labels instead, and containers of dead owner
+processes on this host are removed at the next start. The pure parts (image names, environment) are
+functions so they are unit-tested without an engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import secrets
+import socket
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from harness.errors import ServerError
+from harness.servers.base import CassandraServer, PostgresServer
+
+if TYPE_CHECKING:
+    from testcontainers.core.container import DockerContainer
+
+DEFAULT_POSTGRES_IMAGE = "postgres:15"
+DEFAULT_CASSANDRA_IMAGE = "cassandra:5.0"
+POSTGRES_IMAGE_ENV = "HARNESS_POSTGRES_IMAGE"
+CASSANDRA_IMAGE_ENV = "HARNESS_CASSANDRA_IMAGE"
+IMAGE_PREFIX_ENV = "HARNESS_IMAGE_PREFIX"
+LOCAL_HINT = (
+    "build the registry-free images with `docker/build-local-images` and set "
+    "HARNESS_POSTGRES_IMAGE=harness/postgres:15 HARNESS_CASSANDRA_IMAGE=harness/cassandra:5.0, "
+    "or set HARNESS_IMAGE_PREFIX to a registry mirror"
+)
+
+# Only where the user has not chosen: Ryuk's image cannot be pulled offline, and on machines carrying
+# /.dockerenv testcontainers would otherwise dial the bridge gateway instead of the published ports.
+TESTCONTAINERS_DEFAULTS: dict[str, str] = {
+    "TESTCONTAINERS_RYUK_DISABLED": "true",
+    "TESTCONTAINERS_CONNECTION_MODE": "docker_host",
+}
+
+LABEL_PROVIDER = "org.harness.provider"
+LABEL_HOST = "org.harness.host"
+LABEL_PID = "org.harness.pid"
+
+POSTGRES_USER = "postgres"
+POSTGRES_DB = "postgres"
+POSTGRES_PORT = 5432
+# Test-only durability shortcuts, as the local provider uses.
+POSTGRES_ARGS: tuple[str, ...] = (
+    "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+    "-c", "max_connections=200", "-c", "shared_buffers=64MB",
+)
+
+CASSANDRA_PORT = 9042
+CASSANDRA_DATACENTER = "datacenter1"  # SimpleSnitch, in both the official and the harness image
+CASSANDRA_HEAP = "512M"
+LOG_TAIL_LINES = 40
+
+
+def _ignore(_message: str) -> None:
+    """Default progress sink: say nothing."""
+
+
+# ---------------------------------------------------------------- pure configuration
+
+
+def resolve_image(explicit: str | None, env_var: str, default: str, environ: Mapping[str, str]) -> str:
+    """The image to run: argument, else ``env_var``, else ``default`` behind ``HARNESS_IMAGE_PREFIX``.
+
+    The prefix is for a registry mirror of Docker Hub, so it applies to the default (official) names
+    only; an image named explicitly is taken verbatim.
+    """
+    chosen = explicit or environ.get(env_var, "").strip()
+    if chosen:
+        return chosen
+    prefix = environ.get(IMAGE_PREFIX_ENV, "").strip()
+    if not prefix:
+        return default
+    return f"{prefix.rstrip('/')}/{default}"
+
+
+def testcontainers_env_defaults(environ: Mapping[str, str]) -> dict[str, str]:
+    """The testcontainers settings to add: ours, minus every one the user has set (even to empty)."""
+    return {key: value for key, value in TESTCONTAINERS_DEFAULTS.items() if key not in environ}
+
+
+def postgres_env(password: str) -> dict[str, str]:
+    """The official postgres image's interface (the harness image honours the same variables)."""
+    return {"POSTGRES_USER": POSTGRES_USER, "POSTGRES_PASSWORD": password, "POSTGRES_DB": POSTGRES_DB}
+
+
+def postgres_url(host: str, port: int, password: str) -> str:
+    """libpq URL of the superuser's database; the password is URL-safe by construction (token_urlsafe)."""
+    return f"postgresql://{POSTGRES_USER}:{password}@{host}:{port}/{POSTGRES_DB}"
+
+
+def cassandra_jvm_extra_opts() -> str:
+    """JVM_EXTRA_OPTS: the local provider's fast-start properties, understood by both images.
+
+    Only ``-D`` properties: the official image picks its own GC and heap flags, and a second GC flag
+    would stop the JVM. ``initial_token`` pairs with CASSANDRA_NUM_TOKENS=1 (no token allocation wait).
+    """
+    from harness.servers.cassandra_local import FAST_START_PROPERTIES
+
+    props = [p for p in FAST_START_PROPERTIES if p.startswith("-D")]
+    return " ".join([*props, "-Dcassandra.initial_token=0"])
+
+
+def cassandra_env(heap: str = CASSANDRA_HEAP) -> dict[str, str]:
+    """Environment for a single fast-starting test node (official names; the harness image shares them)."""
+    return {
+        "JVM_EXTRA_OPTS": cassandra_jvm_extra_opts(),
+        "MAX_HEAP_SIZE": heap,
+        "HEAP_NEWSIZE": "128M",  # the official image insists on both or neither
+        "CASSANDRA_NUM_TOKENS": "1",
+        "CASSANDRA_ENDPOINT_SNITCH": "SimpleSnitch",
+    }
+
+
+def container_labels(pid: int, host: str) -> dict[str, str]:
+    """Labels naming the owner process, so leftovers of a killed run can be found without Ryuk."""
+    return {LABEL_PROVIDER: "docker", LABEL_HOST: host, LABEL_PID: str(pid)}
+
+
+def is_stale(labels: Mapping[str, str], host: str, pid_alive: Callable[[int], bool]) -> bool:
+    """A harness container whose owner process on this host is gone."""
+    if labels.get(LABEL_PROVIDER) != "docker" or labels.get(LABEL_HOST) != host:
+        return False
+    try:
+        pid = int(labels.get(LABEL_PID, ""))
+    except ValueError:
+        return False
+    return not pid_alive(pid)
+
+
+def log_tail(text: str, lines: int = LOG_TAIL_LINES) -> str:
+    """The last ``lines`` lines of a container log, for error messages."""
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+# ---------------------------------------------------------------- engine
+
+
+def apply_testcontainers_defaults(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
+    """Set our testcontainers defaults in the environment, and in its config if it was imported already."""
+    missing = testcontainers_env_defaults(environ)
+    for key, value in missing.items():
+        environ[key] = value
+    if not missing:
+        return
+    import sys
+
+    config_module = sys.modules.get("testcontainers.core.config")
+    if config_module is None:
+        return  # read at import, which is still to come
+    config: Any = config_module.testcontainers_config
+    if "TESTCONTAINERS_RYUK_DISABLED" in missing:
+        config.ryuk_disabled = True
+    if "TESTCONTAINERS_CONNECTION_MODE" in missing and config.connection_mode_override is None:
+        config.connection_mode_override = config_module.ConnectionMode.docker_host
+
+
+def _docker_client(timeout: int) -> Any:
+    """A docker SDK client from the environment (DOCKER_HOST, ...).
+
+    Imported by name at run time: the repo's top-level ``docker/`` directory (build scripts) would
+    otherwise shadow the SDK for type checkers run from the repo root.
+    """
+    return importlib.import_module("docker").from_env(timeout=timeout)
+
+
+def docker_available(timeout: float = 2.0) -> bool:
+    """True when a Docker engine answers a ping within ``timeout`` seconds; never raises."""
+    try:
+        client = _docker_client(max(1, round(timeout)))
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:
+        return False
+
+
+def image_present(image: str) -> bool:
+    """True when the engine has ``image`` locally (no pull attempted); never raises."""
+    try:
+        client = _docker_client(5)
+        try:
+            client.images.get(image)
+            return True
+        finally:
+            client.close()
+    except Exception:
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_containers(log: Callable[[str], None] = _ignore) -> int:
+    """Remove harness containers whose owner process on this host died (no Ryuk to do it)."""
+    try:
+        client = _docker_client(10)
+    except Exception:
+        return 0
+    removed = 0
+    host = socket.gethostname()
+    try:
+        for container in client.containers.list(all=True, filters={"label": f"{LABEL_PROVIDER}=docker"}):
+            if is_stale(container.labels, host, _pid_alive):
+                log(f"docker: removing leftover container {container.short_id} of a dead run")
+                with contextlib.suppress(Exception):
+                    container.remove(force=True, v=True)
+                    removed += 1
+    except Exception:
+        pass
+    finally:
+        client.close()
+    return removed
+
+
+class _Container:
+    """One testcontainers container: start with published ports on 127.0.0.1, logs, idempotent stop."""
+
+    def __init__(self, kind: str, image: str, log: Callable[[str], None]) -> None:
+        self.kind = kind
+        self.image = image
+        self._log = log
+        self._container: DockerContainer | None = None
+
+    def start(self, env: Mapping[str, str], ports: tuple[int, ...], command: list[str] | None) -> None:
+        apply_testcontainers_defaults()
+        if not docker_available():
+            raise ServerError(
+                f"{self.kind}: no Docker engine answers (DOCKER_HOST={os.environ.get('DOCKER_HOST', 'unset')}); "
+                "start one (CI: `.ci/docker-engine`) or use the local provider (--provider local)"
+            )
+        remove_stale_containers(self._log)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from testcontainers.core.container import DockerContainer
+
+        container = DockerContainer(self.image)
+        for key, value in env.items():
+            container.with_env(key, value)
+        for port in ports:
+            # with_bind_ports() takes no host IP; docker-py's (ip,) means "that IP, a free port".
+            container.ports[f"{port}/tcp"] = ("127.0.0.1",)  # type: ignore[assignment]
+        if command:
+            container.with_command(command)
+        container.with_kwargs(labels=container_labels(os.getpid(), socket.gethostname()))
+        self._container = container
+        try:
+            container.start()
+        except Exception as exc:
+            self.stop()
+            raise ServerError(
+                f"{self.kind}: could not start a container from image {container.image!r}: {exc}\n"
+                f"No registry reachable? {LOCAL_HINT}"
+            ) from None
+
+    def host_port(self, port: int) -> int:
+        """The 127.0.0.1 port the engine published for container ``port``."""
+        assert self._container is not None
+        wrapped = self._container.get_wrapped_container()
+        wrapped.reload()
+        bindings = (wrapped.attrs.get("NetworkSettings", {}).get("Ports") or {}).get(f"{port}/tcp") or []
+        for binding in bindings:
+            if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
+                return int(binding["HostPort"])
+        raise ServerError(f"{self.kind}: container port {port} was not published on 127.0.0.1: {bindings}")
+
+    def status(self) -> str:
+        """``running``, ``exited``, ...; ``gone`` when the engine no longer knows the container."""
+        if self._container is None:
+            return "gone"
+        try:
+            wrapped = self._container.get_wrapped_container()
+            wrapped.reload()
+            return str(wrapped.status)
+        except Exception:
+            return "gone"
+
+    def logs(self) -> str:
+        if self._container is None:
+            return ""
+        try:
+            raw = self._container.get_wrapped_container().logs(tail=LOG_TAIL_LINES)
+            return log_tail(raw.decode(errors="replace"))
+        except Exception as exc:
+            return f"(container log unavailable: {exc})"
+
+    def failure(self, reason: str) -> str:
+        short = self._container.get_wrapped_container().short_id if self._container else "?"
+        return (
+            f"{self.kind} container {short} ({self.image}) {reason}\n"
+            f"--- last {LOG_TAIL_LINES} lines of the container log ---\n{self.logs()}"
+        )
+
+    def stop(self) -> None:
+        container, self._container = self._container, None
+        if container is None:
+            return
+        with contextlib.suppress(Exception):
+            container.stop(force=True, delete_volume=True)
+
+
+def _wait(
+    container: _Container,
+    probe: Callable[[], str | None],
+    timeout: float,
+    began: float,
+) -> str:
+    """Poll ``probe`` (a real query) until it returns a version; fail fast if the container stops."""
+    deadline = began + timeout
+    while True:
+        version = probe()
+        if version is not None:
+            return version
+        state = container.status()
+        if state not in ("running", "created", "restarting"):
+            raise ServerError(container.failure(f"stopped during start-up (state: {state})"))
+        if time.monotonic() > deadline:
+            raise ServerError(container.failure(f"answered no query within {timeout:.0f}s"))
+        time.sleep(0.2)
+
+
+class DockerPostgres:
+    """A throwaway PostgreSQL container; ``start()`` returns once ``SHOW server_version`` answered."""
+
+    def __init__(
+        self,
+        image: str | None = None,
+        log: Callable[[str], None] = _ignore,
+        *,
+        timeout: float = 60.0,
+    ) -> None:
+        self.image = resolve_image(image, POSTGRES_IMAGE_ENV, DEFAULT_POSTGRES_IMAGE, os.environ)
+        self.timeout = timeout
+        self._log = log
+        self._container = _Container("postgres", self.image, log)
+        self.info: PostgresServer | None = None
+
+    def start(self) -> PostgresServer:
+        if self.info is not None:
+            return self.info
+        password = secrets.token_urlsafe(18)
+        began = time.monotonic()
+        self._log(f"postgres: starting container {self.image}")
+        self._container.start(postgres_env(password), (POSTGRES_PORT,), ["postgres", *POSTGRES_ARGS])
+        try:
+            url = postgres_url("127.0.0.1", self._container.host_port(POSTGRES_PORT), password)
+            version = _wait(self._container, lambda: _postgres_version(url), self.timeout, began)
+        except BaseException:
+            self.stop()
+            raise
+        self._log(f"postgres: ready in {time.monotonic() - began:.1f}s ({version})")
+        self.info = PostgresServer(url=url, version=version, provider="docker")
+        return self.info
+
+    def stop(self) -> None:
+        """Remove the container and its anonymous volumes; safe to call twice."""
+        self._container.stop()
+        self.info = None
+
+    def __enter__(self) -> PostgresServer:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def _postgres_version(url: str) -> str | None:
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=2) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+    except psycopg.Error:
+        return None
+    return str(row[0]) if row else None
+
+
+class DockerCassandra:
+    """A throwaway Cassandra container; ``start()`` returns once ``system.local`` answered a query."""
+
+    def __init__(
+        self,
+        image: str | None = None,
+        log: Callable[[str], None] = _ignore,
+        *,
+        timeout: float = 180.0,
+        heap: str = CASSANDRA_HEAP,
+    ) -> None:
+        self.image = resolve_image(image, CASSANDRA_IMAGE_ENV, DEFAULT_CASSANDRA_IMAGE, os.environ)
+        self.timeout = timeout
+        self.heap = heap
+        self._log = log
+        self._container = _Container("cassandra", self.image, log)
+        self.info: CassandraServer | None = None
+
+    def start(self) -> CassandraServer:
+        if self.info is not None:
+            return self.info
+        began = time.monotonic()
+        self._log(f"cassandra: starting container {self.image}")
+        self._container.start(cassandra_env(self.heap), (CASSANDRA_PORT,), None)
+        try:
+            port = self._container.host_port(CASSANDRA_PORT)
+            version = _wait(self._container, lambda: _cassandra_version(port), self.timeout, began)
+        except BaseException:
+            self.stop()
+            raise
+        self._log(f"cassandra: ready in {time.monotonic() - began:.1f}s ({version})")
+        self.info = CassandraServer(
+            contact_points=("127.0.0.1",),
+            port=port,
+            local_datacenter=CASSANDRA_DATACENTER,
+            version=version,
+            provider="docker",
+        )
+        return self.info
+
+    def stop(self) -> None:
+        """Remove the container and its anonymous volumes; safe to call twice."""
+        self._container.stop()
+        self.info = None
+
+    def __enter__(self) -> CassandraServer:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def _cassandra_version(port: int) -> str | None:
+    """``SELECT release_version FROM system.local`` through the real driver; None while not ready."""
+    if not _tcp_open(port):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from cassandra.cluster import Cluster
+        from cassandra.policies import DCAwareRoundRobinPolicy
+    cluster = Cluster(
+        ["127.0.0.1"],
+        port=port,
+        protocol_version=5,
+        load_balancing_policy=DCAwareRoundRobinPolicy(local_dc=CASSANDRA_DATACENTER),
+        schema_metadata_enabled=False,
+        token_metadata_enabled=False,
+        connect_timeout=3,
+        control_connection_timeout=3,
+    )
+    try:
+        session = cluster.connect()
+        row = session.execute("SELECT release_version FROM system.local", timeout=10).one()
+        return str(row.release_version)
+    except Exception:  # NoHostAvailable, timeouts, an early "not ready" while the node starts
+        return None
+    finally:
+        cluster.shutdown()
+
+
+def _tcp_open(port: int) -> bool:
+    """A connect() to the published port succeeds (cheap pre-check before building a driver Cluster)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False

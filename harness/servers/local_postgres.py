@@ -1,0 +1,181 @@
+"""PostgreSQL from the machine's own binaries, in a temporary directory, on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from harness.errors import ServerError
+from harness.servers.base import PostgresServer
+from harness.servers.ports import free_port
+from harness.servers.procutil import die_with_parent, log_tail
+
+DEBIAN_GLOB = "/usr/lib/postgresql/*/bin"
+INSTALL_HINT = "install PostgreSQL's server (Debian: apt-get install postgresql-15) or pass --pg-bin-dir"
+
+
+def find_bindir(explicit: str | Path | None = None) -> Path:
+    """Locate initdb/postgres; an error lists every place looked at, because 'not found' alone helps nobody."""
+    tried: list[str] = []
+    candidates: list[Path] = []
+    if explicit:
+        candidates.append(Path(explicit))
+    env = os.environ.get("HARNESS_PG_BINDIR")
+    if env:
+        candidates.append(Path(env))
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        try:
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10)
+            if out.returncode == 0 and out.stdout.strip():
+                candidates.append(Path(out.stdout.strip()))
+        except (OSError, subprocess.SubprocessError):
+            tried.append(f"{pg_config} --bindir (failed to run)")
+    else:
+        tried.append("pg_config on PATH (not found)")
+    candidates.extend(sorted(Path("/").glob(DEBIAN_GLOB.lstrip("/")), reverse=True))
+    for name in ("initdb",):
+        found = shutil.which(name)
+        if found:
+            candidates.append(Path(found).parent)
+    for cand in candidates:
+        if (cand / "initdb").is_file() and (cand / "postgres").is_file():
+            return cand
+        tried.append(f"{cand} (no initdb/postgres there)")
+    if not any(DEBIAN_GLOB in t for t in tried):
+        tried.append(f"{DEBIAN_GLOB} (no match)")
+    listing = "; ".join(tried)
+    raise ServerError(f"PostgreSQL server binaries not found. Looked at: {listing}. To fix: {INSTALL_HINT}")
+
+
+def _unprivileged_user() -> pwd.struct_passwd | None:
+    """PostgreSQL refuses to run as root; borrow the packaged 'postgres' account, else 'nobody'."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise ServerError("running as root and neither a 'postgres' nor a 'nobody' account exists to run PostgreSQL")
+
+
+def _workdir_base(user: pwd.struct_passwd | None) -> str | None:
+    """The temp dir, unless the unprivileged user cannot reach it (a root-only TMPDIR): then /tmp."""
+    base = Path(tempfile.gettempdir())
+    if user is None:
+        return None
+    for part in [base, *base.parents]:
+        st = part.stat()
+        if not (st.st_mode & 0o001 or (st.st_uid == user.pw_uid and st.st_mode & 0o100)):
+            return "/tmp"
+    return None
+
+
+class LocalPostgres:
+    """One throwaway cluster: initdb, start, and on stop kill it and delete every file."""
+
+    def __init__(
+        self,
+        *,
+        bindir: str | Path | None = None,
+        timeout: float = 30.0,
+        log: Callable[[str], None] = lambda _msg: None,
+    ) -> None:
+        self.bindir = find_bindir(bindir)
+        self.timeout = timeout
+        self.log = log
+        self.workdir: Path | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def start(self) -> PostgresServer:
+        started = time.monotonic()
+        user = _unprivileged_user()
+        self.workdir = Path(tempfile.mkdtemp(prefix="harness-pg-", dir=_workdir_base(user)))
+        data = self.workdir / "data"
+        logfile = self.workdir / "postgres.log"
+        os.chmod(self.workdir, 0o755)
+        if user:
+            os.chown(self.workdir, user.pw_uid, user.pw_gid)
+        ids = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
+        init = subprocess.run(
+            [str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+             "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"],
+            capture_output=True, text=True, cwd=self.workdir, **ids,  # type: ignore[call-overload]
+        )
+        if init.returncode != 0:
+            self.stop()
+            raise ServerError(f"initdb failed ({init.returncode}): {init.stderr.strip()[-2000:]}")
+        port = free_port()
+        self.log(f"postgres: starting {self.bindir.parent.name} on 127.0.0.1:{port}")
+        with open(logfile, "wb") as out:
+            if user:
+                os.chown(logfile, user.pw_uid, user.pw_gid)
+            self.proc = subprocess.Popen(
+                [str(self.bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(self.workdir),
+                 "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
+                 "-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=64MB",
+                 "-c", "log_min_messages=warning"],
+                stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True,
+                preexec_fn=die_with_parent, **ids,  # type: ignore[call-overload]
+            )
+        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        version = self._wait_ready(url, logfile)
+        self.log(f"postgres: ready in {time.monotonic() - started:.1f}s ({version})")
+        return PostgresServer(url=url, version=version, provider="local")
+
+    def _wait_ready(self, url: str, logfile: Path) -> str:
+        import psycopg
+
+        deadline = time.monotonic() + self.timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                tail = log_tail(logfile)
+                self.stop()
+                raise ServerError(f"postgres exited with {self.proc.returncode} during start-up:\n{tail}")
+            try:
+                with psycopg.connect(url, connect_timeout=2) as conn:
+                    row = conn.execute("SHOW server_version").fetchone()
+                    return str(row[0]) if row else ""
+            except psycopg.OperationalError as exc:
+                last = exc
+                time.sleep(0.05)
+        tail = log_tail(logfile)
+        self.stop()
+        raise ServerError(f"postgres not ready after {self.timeout:.0f}s ({last}):\n{tail}")
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc and proc.poll() is None:
+            # SIGQUIT is PostgreSQL's immediate shutdown: nothing here is worth a checkpoint.
+            try:
+                os.killpg(proc.pid, signal.SIGQUIT)
+                proc.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait(timeout=10)
+        workdir, self.workdir = self.workdir, None
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def __enter__(self) -> PostgresServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

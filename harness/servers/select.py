@@ -1,0 +1,139 @@
+"""Which provider serves a run, and getting one shared server per kind from it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from harness.errors import ConfigError, ServerError
+from harness.servers import supervisor
+from harness.servers.base import CassandraServer, PostgresServer
+
+PROVIDERS = ("auto", "local", "docker", "external")
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """Everything that decides where the databases come from; resolved once from flags, ini and environment."""
+
+    provider: str = "auto"
+    pg_url: str | None = field(default=None, repr=False)
+    cassandra_hosts: tuple[str, ...] = ()
+    cassandra_port: int = 9042
+    cassandra_local_dc: str = "datacenter1"
+    cassandra_username: str | None = None
+    cassandra_password: str | None = field(default=None, repr=False)
+    pg_bindir: str | None = None
+    postgres_image: str | None = None
+    cassandra_image: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerOptions:
+        env = os.environ if env is None else env
+        hosts = env.get("CASSANDRA_HOSTS") or env.get("CASSANDRA_HOST") or ""
+        values: dict[str, Any] = {
+            "provider": env.get("HARNESS_PROVIDER", "auto"),
+            "pg_url": env.get("DATABASE_URL") or None,
+            "cassandra_hosts": tuple(h.strip() for h in hosts.split(",") if h.strip()),
+            "cassandra_port": int(env.get("CASSANDRA_PORT", "9042")),
+            "cassandra_local_dc": env.get("CASSANDRA_LOCAL_DC", "datacenter1"),
+            "cassandra_username": env.get("CASSANDRA_USERNAME") or None,
+            "cassandra_password": env.get("CASSANDRA_PASSWORD") or None,
+            "pg_bindir": env.get("HARNESS_PG_BINDIR") or None,
+            "postgres_image": env.get("HARNESS_POSTGRES_IMAGE") or None,
+            "cassandra_image": env.get("HARNESS_CASSANDRA_IMAGE") or None,
+        }
+        values.update({k: v for k, v in overrides.items() if v not in (None, "", ())})
+        opts = cls(**values)
+        if opts.provider not in PROVIDERS:
+            raise ConfigError(f"unknown provider {opts.provider!r}: choose one of {', '.join(PROVIDERS)}")
+        return opts
+
+    def has_external(self, kind: str) -> bool:
+        return bool(self.pg_url) if kind == "postgres" else bool(self.cassandra_hosts)
+
+
+def choose_provider(opts: ServerOptions, kind: str) -> tuple[str, str]:
+    """Return (provider, why): external if given, else docker if an engine answers with usable images, else local."""
+    if opts.provider == "external":
+        if not opts.has_external(kind):
+            need = "DATABASE_URL / --pg-url" if kind == "postgres" else "CASSANDRA_HOSTS / --cassandra-hosts"
+            raise ConfigError(f"provider 'external' chosen but no {kind} server given: set {need}")
+        return "external", "chosen"
+    if opts.provider in ("local", "docker"):
+        return opts.provider, "chosen"
+    if opts.has_external(kind):
+        return "external", "server given by environment or option"
+    try:
+        from harness.servers.docker import docker_available
+    except ImportError:  # pragma: no cover - the docker extra is part of the test dependencies
+        return "local", "the docker client library is not installed"
+    if docker_available():
+        return "docker", "a Docker engine answers"
+    return "local", "no external server given and no Docker engine answers"
+
+
+def external_server(opts: ServerOptions, kind: str) -> PostgresServer | CassandraServer:
+    """Describe a given server, asking it for its version (which also proves it is reachable)."""
+    if kind == "postgres":
+        import psycopg
+
+        assert opts.pg_url
+        try:
+            with psycopg.connect(opts.pg_url, connect_timeout=10) as conn:
+                row = conn.execute("SHOW server_version").fetchone()
+        except psycopg.Error as exc:
+            raise ServerError(f"external PostgreSQL not reachable: {exc}") from None
+        return PostgresServer(url=opts.pg_url, version=str(row[0]) if row else "", provider="external")
+    from harness.stores.cassandra_conn import cassandra_version
+
+    server = CassandraServer(
+        contact_points=opts.cassandra_hosts, port=opts.cassandra_port, local_datacenter=opts.cassandra_local_dc,
+        provider="external", username=opts.cassandra_username, password=opts.cassandra_password,
+    )
+    return CassandraServer(**{**server.__dict__, "version": cassandra_version(server)})
+
+
+def obtain(
+    kind: str,
+    opts: ServerOptions,
+    state_root: Path,
+    *,
+    owner: int | None,
+    log: Callable[[str], None] = lambda _m: None,
+    timeout: float = 240.0,
+) -> PostgresServer | CassandraServer:
+    """One server of ``kind`` per ``state_root``: the first caller starts it, every later caller (any process) reuses it."""
+    provider, why = choose_provider(opts, kind)
+    if provider == "external":
+        server = external_server(opts, kind)
+    else:
+        state_dir = state_root / kind
+        state_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(state_dir) + ".lock"):
+            state = supervisor.read_state(state_dir)
+            if state is None:
+                log(f"{kind}: starting a {provider} server ({why})")
+                options = {"pg_bindir": opts.pg_bindir, "postgres_image": opts.postgres_image,
+                           "cassandra_image": opts.cassandra_image}
+                proc = supervisor.spawn(state_dir, kind, provider, owner=owner, options=options)
+                state = supervisor.wait_ready(state_dir, proc, timeout=timeout)
+            server = supervisor.server_from_state(state)
+    log(f"{kind}: {server.provider} server {server.version}")
+    return server
+
+
+def release_all(state_root: Path) -> list[str]:
+    """Stop every supervisor under ``state_root``; returns the kinds that were running."""
+    return [kind for kind in supervisor.KINDS if supervisor.stop(state_root / kind)]
+
+
+def servers_home() -> Path:
+    """Where ``harness servers up`` keeps its state between commands."""
+    base = os.environ.get("XDG_RUNTIME_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "harness" / "servers"

@@ -1,0 +1,1 @@
+"""Database stores behind one small interface; the applier never imports a driver."""

@@ -1,0 +1,403 @@
+"""helm/migrations: lint, render, Kubernetes-schema validation and the properties that matter.
+
+All offline: helm-python-sdk renders in-process and kubernetes-validate checks the manifests against
+bundled Kubernetes schemas in strict mode (unknown fields are errors).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import helm_python
+import kubernetes_validate
+import pytest
+
+from .chart import CHART_DIR, lint, render, render_raw
+from .jobs import Manifest, find
+
+pytestmark = pytest.mark.deploy
+
+# The oldest and newest Kubernetes minor versions we promise, plus whatever the package bundles last.
+KUBE_VERSIONS = sorted({"1.29.0", "1.33.0", f"{kubernetes_validate.latest_version()}.0"})
+
+PG_PASSWORD = "pg-Pa55-wörd-xyzzy"
+PG_USER = "pg-user-plugh"
+CASS_PASSWORD = "cass-Pa55-wörd-xyzzy"
+CASS_USER = "cass-user-plugh"
+SECRET_VALUES: dict[str, Any] = {
+    "postgresql": {"env": {"username": PG_USER, "password": PG_PASSWORD}},
+    "cassandra": {"env": {"username": CASS_USER, "password": CASS_PASSWORD}},
+}
+RESET: dict[str, Any] = {"reset": True}
+EXISTING: dict[str, Any] = {"existingSecret": "prod-db-credentials"}
+
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "secrets": SECRET_VALUES,
+    "reset": {**SECRET_VALUES, **RESET},
+    "existing-secret": {**SECRET_VALUES, **EXISTING},
+    "existing-secret-reset": {**EXISTING, **RESET},
+}
+CREDENTIAL_ENV = {
+    "PGUSER": "postgresql-username",
+    "PGPASSWORD": "postgresql-password",
+    "CASSANDRA_USERNAME": "cassandra-username",
+    "CASSANDRA_PASSWORD": "cassandra-password",
+}
+
+
+def pods(docs: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:
+    for job in find(docs, "Job"):
+        yield job, job["spec"]["template"]["spec"]
+
+
+def containers(docs: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:
+    for job, spec in pods(docs):
+        for container in [*spec.get("initContainers", []), *spec["containers"]]:
+            yield job, container
+
+
+def hook(doc: Manifest) -> tuple[set[str], int, set[str]]:
+    annotations = doc["metadata"].get("annotations", {})
+    return (
+        set(annotations["helm.sh/hook"].split(",")),
+        int(annotations["helm.sh/hook-weight"]),
+        set(annotations["helm.sh/hook-delete-policy"].split(",")),
+    )
+
+
+# --- lint and schema validation ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("kube_version", ["v1.29.0", "v1.33.0"])
+def test_helm_lint_strict_is_clean(scenario: str, kube_version: str) -> None:
+    report = lint(SCENARIOS[scenario], kube_version=kube_version)
+    problems = [m for m in report["messages"] if m["severity"] >= 2]
+    assert report["errors"] == [] and problems == [], report
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("kube_version", KUBE_VERSIONS)
+def test_every_manifest_validates_strictly(scenario: str, kube_version: str) -> None:
+    docs = render(SCENARIOS[scenario])
+    assert docs, "the chart rendered nothing"
+    for doc in docs:
+        kubernetes_validate.validate(doc, kube_version, strict=True)
+
+
+def test_strict_validation_can_fail() -> None:
+    """Guards the test above: an unknown field in a Job container is rejected."""
+    job = find(render(), "Job")[0]
+    job["spec"]["template"]["spec"]["containers"][0]["runAsRoot"] = True
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(job, KUBE_VERSIONS[0], strict=True)
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+
+def test_job_names_match_the_troubleshooting_line() -> None:
+    names = {doc["metadata"]["name"] for doc in find(render(), "Job")}
+    assert names == {"migrations-postgres-migrations", "migrations-cassandra-migrations"}
+    notes = render_raw()["migrations/templates/NOTES.txt"]
+    assert "job/migrations-postgres-migrations" in notes
+
+
+def test_longest_release_name_keeps_job_names_within_63_characters() -> None:
+    release = "r" * 53  # Helm's maximum release name length
+    docs = render(release=release)
+    for doc in docs:
+        assert len(doc["metadata"]["name"]) <= 63, doc["metadata"]["name"]
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBE_VERSIONS[-1], strict=True)
+
+
+def test_everything_goes_to_the_release_namespace() -> None:
+    for doc in render(namespace="team-a"):
+        assert doc["metadata"]["namespace"] == "team-a"
+
+
+@pytest.mark.parametrize(("disabled", "remaining"), [("postgresql", "cassandra"), ("cassandra", "postgres")])
+def test_a_store_can_be_switched_off(disabled: str, remaining: str) -> None:
+    jobs = find(render({disabled: {"enabled": False}}), "Job")
+    assert [j["metadata"]["name"] for j in jobs] == [f"migrations-{remaining}-migrations"]
+
+
+# --- credentials ---------------------------------------------------------------------------------
+
+
+def _needles(*values: str) -> list[str]:
+    return [n for v in values for n in (v, base64.b64encode(v.encode()).decode())]
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield str(key)
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+    else:
+        yield str(node)
+
+
+@pytest.mark.parametrize("scenario", ["secrets", "reset"])
+def test_credentials_appear_only_in_the_secret(scenario: str) -> None:
+    docs = render(SCENARIOS[scenario])
+    for doc in docs:
+        if doc["kind"] == "Secret":
+            continue
+        text = "\n".join(_strings(doc))
+        for needle in _needles(PG_PASSWORD, CASS_PASSWORD, PG_USER, CASS_USER):
+            assert needle not in text, f"{doc['kind']} {doc['metadata']['name']} carries a credential"
+    assert not find(docs, "ConfigMap"), "credentials must never go through a ConfigMap"
+
+
+def test_the_secret_holds_the_credentials_base64_encoded() -> None:
+    (secret,) = find(render(SECRET_VALUES), "Secret")
+    assert "stringData" not in secret
+    decoded = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    assert decoded == {
+        "postgresql-username": PG_USER,
+        "postgresql-password": PG_PASSWORD,
+        "cassandra-username": CASS_USER,
+        "cassandra-password": CASS_PASSWORD,
+    }
+
+
+def test_existing_secret_renders_no_secret_and_no_credential() -> None:
+    docs = render(SCENARIOS["existing-secret"])
+    assert not find(docs, "Secret")
+    text = "\n".join(s for doc in docs for s in _strings(doc))
+    for needle in _needles(PG_PASSWORD, CASS_PASSWORD, PG_USER, CASS_USER):
+        assert needle not in text
+    for _, container in containers(docs):
+        refs = [e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e]
+        assert refs and set(refs) == {"prod-db-credentials"}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_credentials_only_through_secret_key_refs(scenario: str) -> None:
+    docs = render(SCENARIOS[scenario])
+    secret_name = SCENARIOS[scenario].get("existingSecret") or "migrations-credentials"
+    for job, container in containers(docs):
+        env = {e["name"]: e for e in container["env"]}
+        store = container["args"][0]
+        wanted = [n for n in CREDENTIAL_ENV if n.startswith("PG" if store == "postgres" else "CASSANDRA")]
+        for name in wanted:
+            ref = env[name]["valueFrom"]["secretKeyRef"]
+            assert "value" not in env[name]
+            assert (ref["name"], ref["key"]) == (secret_name, CREDENTIAL_ENV[name]), job["metadata"]["name"]
+        for name, item in env.items():
+            if any(word in name for word in ("PASSWORD", "USER", "SECRET", "TOKEN")):
+                assert "value" not in item, f"{name} is a plain value"
+        assert "DATABASE_URL" not in env, "a URL would splice the password into a plain value"
+        assert not any(a.startswith(("--url", "--password")) for a in container["args"])
+
+
+# --- hooks ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", ["default", "reset"])
+def test_the_secret_is_a_hook_created_before_the_jobs(scenario: str) -> None:
+    docs = render(SCENARIOS[scenario])
+    (secret,) = find(docs, "Secret")
+    events, secret_weight, secret_policy = hook(secret)
+    assert events == {"pre-install", "pre-upgrade"}
+    assert secret_policy == {"before-hook-creation", "hook-succeeded"}
+    jobs = find(docs, "Job")
+    assert len(jobs) == 2
+    for job in jobs:
+        job_events, weight, policy = hook(job)
+        assert job_events == {"pre-install", "pre-upgrade"}
+        assert secret_weight < weight
+        # Kept after success so `kubectl logs job/...` works; replaced on the next run.
+        assert policy == {"before-hook-creation"}
+
+
+def test_hooks_are_weighted_with_the_existing_secret_too() -> None:
+    for job in find(render(EXISTING), "Job"):
+        assert hook(job)[0] == {"pre-install", "pre-upgrade"}
+
+
+# --- job and pod settings ------------------------------------------------------------------------
+
+
+def test_job_limits_come_from_values() -> None:
+    values = {"job": {"backoffLimit": 3, "activeDeadlineSeconds": 1200, "ttlSecondsAfterFinished": 600}}
+    for doc in [*find(render(), "Job"), *find(render(values), "Job")]:
+        spec = doc["spec"]
+        assert spec["backoffLimit"] >= 0
+        assert spec["activeDeadlineSeconds"] > 0
+        assert spec["ttlSecondsAfterFinished"] > 0
+        assert spec["template"]["spec"]["restartPolicy"] == "Never"
+    for doc in find(render(values), "Job"):
+        assert {k: doc["spec"][k] for k in values["job"]} == values["job"]
+
+
+def test_default_job_limits() -> None:
+    for doc in find(render(), "Job"):
+        spec = doc["spec"]
+        assert (spec["backoffLimit"], spec["activeDeadlineSeconds"], spec["ttlSecondsAfterFinished"]) == (
+            1, 900, 86400,
+        )
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_security_contexts(scenario: str) -> None:
+    docs = render(SCENARIOS[scenario])
+    for _, spec in pods(docs):
+        pod = spec["securityContext"]
+        assert pod["runAsNonRoot"] is True and pod["runAsUser"] != 0
+        assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert spec["automountServiceAccountToken"] is False
+        assert spec["enableServiceLinks"] is False
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        assert "emptyDir" in volumes["tmp"]
+    for _, container in containers(docs):
+        ctx = container["securityContext"]
+        assert ctx["runAsNonRoot"] is True
+        assert ctx["readOnlyRootFilesystem"] is True
+        assert ctx["allowPrivilegeEscalation"] is False
+        assert ctx["privileged"] is False
+        assert ctx["capabilities"] == {"drop": ["ALL"]}
+        assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        assert mounts == {"/tmp": "tmp"}, "the only writable path is the /tmp emptyDir"
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["HOME"] == "/tmp" and env["TMPDIR"] == "/tmp"
+
+
+def test_every_container_has_requests_and_limits() -> None:
+    custom = {"resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}}
+    for values, expected in [({}, None), (custom, custom["resources"])]:
+        for _, container in containers(render(values)):
+            resources = container["resources"]
+            assert set(resources) == {"requests", "limits"}
+            assert set(resources["requests"]) == set(resources["limits"]) == {"cpu", "memory"}
+            if expected:
+                assert resources == expected
+
+
+def test_image_reference() -> None:
+    images = {c["image"] for _, c in containers(render())}
+    assert images == {"migrations-harness:0.1.0"}, "tag defaults to the chart's appVersion"
+    values = {"image": {"repository": "registry.example/team/migrations", "tag": "abc123", "pullPolicy": "Always"}}
+    for _, container in containers(render(values)):
+        assert container["image"] == "registry.example/team/migrations:abc123"
+        assert container["imagePullPolicy"] == "Always"
+
+
+def test_image_pull_secrets_and_scheduling() -> None:
+    values = {
+        "imagePullSecrets": ["regcred"],
+        "nodeSelector": {"pool": "jobs"},
+        "tolerations": [{"key": "jobs", "operator": "Exists", "effect": "NoSchedule"}],
+        "podAnnotations": {"team": "db"},
+    }
+    docs = render(values)
+    for job, spec in pods(docs):
+        assert spec["imagePullSecrets"] == [{"name": "regcred"}]
+        assert spec["nodeSelector"] == {"pool": "jobs"}
+        assert spec["tolerations"] == values["tolerations"]
+        assert job["spec"]["template"]["metadata"]["annotations"] == {"team": "db"}
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBE_VERSIONS[-1], strict=True)
+
+
+# --- what each Job runs --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("reset", "init"), [(False, [["wait"]]), (True, [["wait"], ["reset", "--yes"]])])
+def test_containers_run_the_harness_cli(reset: bool, init: list[list[str]]) -> None:
+    docs = render({"reset": reset})
+    for store in ("postgres", "cassandra"):
+        (job,) = [j for j in find(docs, "Job") if j["metadata"]["name"] == f"migrations-{store}-migrations"]
+        spec = job["spec"]["template"]["spec"]
+        assert [[*c["command"], *c["args"]] for c in spec["initContainers"]] == [
+            ["harness", store, *args] for args in init
+        ]
+        (main,) = spec["containers"]
+        assert [*main["command"], *main["args"]] == ["harness", store, "up"]
+
+
+def test_connection_settings_reach_the_environment() -> None:
+    values = {
+        "postgresql": {"env": {"host": "pg.db.svc", "port": 6432, "database": "appdb", "sslmode": "require"}},
+        "cassandra": {
+            "env": {"host": "c1.db.svc,c2.db.svc", "port": 9142, "keyspace": "app_ks", "localDc": "dc1"},
+            "replication": "NetworkTopologyStrategy:dc1=3,dc2=3",
+        },
+    }
+    expected = {
+        "postgres": {"PGHOST": "pg.db.svc", "PGPORT": "6432", "PGDATABASE": "appdb", "PGSSLMODE": "require"},
+        "cassandra": {
+            "CASSANDRA_HOSTS": "c1.db.svc,c2.db.svc",
+            "CASSANDRA_PORT": "9142",
+            "CASSANDRA_KEYSPACE": "app_ks",
+            "CASSANDRA_LOCAL_DC": "dc1",
+            "CASSANDRA_REPLICATION": "NetworkTopologyStrategy:dc1=3,dc2=3",
+        },
+    }
+    for _, container in containers(render(values)):
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        want = expected[container["args"][0]]
+        assert {k: env.get(k) for k in want} == want
+
+
+# --- values.schema.json --------------------------------------------------------------------------
+
+BAD_VALUES: dict[str, dict[str, Any]] = {
+    "reset as string": {"reset": "yes"},
+    "unknown top-level key": {"resetAll": True},
+    "password typo": {"postgresql": {"env": {"pasword": "x"}}},
+    "port zero": {"postgresql": {"env": {"port": 0}}},
+    "port as string": {"cassandra": {"env": {"port": "9042"}}},
+    "sslmode": {"postgresql": {"env": {"sslmode": "on"}}},
+    "empty host": {"postgresql": {"env": {"host": ""}}},
+    "keyspace with dash": {"cassandra": {"env": {"keyspace": "my-app"}}},
+    "replication without factor": {"cassandra": {"replication": "SimpleStrategy"}},
+    "replication dc without factor": {"cassandra": {"replication": "NetworkTopologyStrategy:dc1"}},
+    "replication unknown class": {"cassandra": {"replication": "EverywhereStrategy:1"}},
+    "pull policy": {"image": {"pullPolicy": "Sometimes"}},
+    "empty repository": {"image": {"repository": ""}},
+    "negative backoff": {"job": {"backoffLimit": -1}},
+    "deadline too short": {"job": {"activeDeadlineSeconds": 5}},
+    "resources without cpu limit": {"resources": {"limits": {"cpu": None, "memory": "1Gi"}}},
+    "memory quantity": {"resources": {"limits": {"memory": "lots"}}},
+    "existingSecret not a string": {"existingSecret": True},
+}
+
+
+@pytest.mark.parametrize("case", BAD_VALUES)
+def test_schema_rejects_bad_values(case: str) -> None:
+    with helm_python.Chart.load(CHART_DIR) as chart, pytest.raises(helm_python.HelmError):
+        chart.render(copy.deepcopy(BAD_VALUES[case]), name="migrations")
+
+
+GOOD_VALUES: dict[str, dict[str, Any]] = {
+    "network topology": {"cassandra": {"replication": "NetworkTopologyStrategy:dc1=3,dc2=3"}},
+    "several hosts": {"cassandra": {"env": {"host": "10.0.0.1,10.0.0.2:9042,cass-0.cass"}}},
+    "fractional cpu": {"resources": {"limits": {"cpu": "1.5", "memory": "512Mi"}}},
+    "global values": {"global": {"imageRegistry": "x"}},
+}
+
+
+@pytest.mark.parametrize("case", GOOD_VALUES)
+def test_schema_accepts_good_values(case: str) -> None:
+    assert find(render(GOOD_VALUES[case]), "Job")
+
+
+def test_notes_warn_about_reset_and_an_empty_password() -> None:
+    default_notes = render_raw()["migrations/templates/NOTES.txt"]
+    assert "WARNING: reset=true" not in default_notes
+    assert "postgresql.env.password is empty" in default_notes
+    reset_notes = render_raw({**SECRET_VALUES, **RESET})["migrations/templates/NOTES.txt"]
+    assert "WARNING: reset=true" in reset_notes
+    assert "password is empty" not in reset_notes
+    assert PG_PASSWORD not in reset_notes
