@@ -83,8 +83,13 @@ done
 if [ -n "$VALUES_FILE" ] && [ ! -f "$VALUES_FILE" ]; then
     die "values file '$VALUES_FILE' does not exist" 2
 fi
+# Every build of different migrations needs a different tag: with pullPolicy IfNotPresent a node
+# that already has a tag never pulls it again. A dirty work tree therefore gets a time-stamped tag.
 if [ -z "$TAG" ]; then
     TAG="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || true)"
+    if [ -n "$TAG" ] && [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null || true)" ]; then
+        TAG="$TAG-dirty-$(date -u +%Y%m%d%H%M%S)"
+    fi
     TAG="${TAG:-dev}"
 fi
 
@@ -99,12 +104,33 @@ for s in "${SETS[@]+"${SETS[@]}"}"; do
     HELM_ARGS+=(--set "$s")
 done
 
+# The --set/-f arguments for deploy/render.py, taken from HELM_ARGS.
+render_args() {
+    local i
+    RENDER_ARGS=()
+    if [ -n "$VALUES_FILE" ]; then RENDER_ARGS+=(-f "$VALUES_FILE"); fi
+    for ((i = 0; i < ${#HELM_ARGS[@]}; i++)); do
+        if [ "${HELM_ARGS[$i]}" = --set ]; then RENDER_ARGS+=(--set "${HELM_ARGS[$((i + 1))]}"); fi
+    done
+}
+
+have_renderer() { "$PYTHON" -c 'import helm_python' >/dev/null 2>&1; }
+
 describe_reset() {
-    local source="${VALUES_FILE:-the default values}" where=""
+    local source="${VALUES_FILE:-the default values}" where="" targets="" line
     if [ -n "${1:-}" ]; then where=" on cluster context '$1'"; fi
-    say "--reset DESTROYS DATA: before migrating, the Jobs of release '$RELEASE' in namespace '$NAMESPACE'"
-    say "  drop every table, type and the migrations ledger in the PostgreSQL database and every table"
-    say "  in the Cassandra keyspace configured in $source$where,"
+    say "--reset DESTROYS DATA of release '$RELEASE' in namespace '$NAMESPACE'$where: before migrating,"
+    say "  the Jobs drop all data and schema, migration ledger included, configured in $source:"
+    if have_renderer; then
+        render_args
+        targets="$("$PYTHON" "$RENDER" --reset-targets "${RENDER_ARGS[@]}" 2>/dev/null || true)"
+    fi
+    if [ -n "$targets" ]; then
+        while IFS= read -r line; do say "    - $line"; done <<<"$targets"
+    else
+        say "    - every schema the PostgreSQL user owns in its database (public is recreated empty)"
+        say "    - the whole Cassandra keyspace (DROP KEYSPACE)"
+    fi
     say "  then apply all migrations from scratch."
 }
 
@@ -112,13 +138,9 @@ if [ "$DRY_RUN" = true ]; then
     if [ "$RESET" = true ]; then
         say "dry run: rendering with reset=true; nothing is destroyed by a dry run."
     fi
-    if "$PYTHON" -c 'import helm_python' >/dev/null 2>&1; then
-        RENDER_ARGS=(--release "$RELEASE" --namespace "$NAMESPACE")
-        if [ -n "$VALUES_FILE" ]; then RENDER_ARGS+=(-f "$VALUES_FILE"); fi
-        for ((i = 0; i < ${#HELM_ARGS[@]}; i++)); do
-            if [ "${HELM_ARGS[$i]}" = --set ]; then RENDER_ARGS+=(--set "${HELM_ARGS[$((i + 1))]}"); fi
-        done
-        exec "$PYTHON" "$RENDER" "${RENDER_ARGS[@]}"
+    if have_renderer; then
+        render_args
+        exec "$PYTHON" "$RENDER" --release "$RELEASE" --namespace "$NAMESPACE" "${RENDER_ARGS[@]}"
     elif command -v helm >/dev/null 2>&1; then
         say "helm-python-sdk not found for $PYTHON; rendering with 'helm template' (Secret values are shown)"
         exec helm template "$RELEASE" "$CHART" --namespace "$NAMESPACE" "${HELM_ARGS[@]}"
@@ -178,17 +200,22 @@ if [ "$BUILD" = true ]; then
     if [ "$PUSH" = true ]; then docker push "$IMAGE:$TAG"; fi
 fi
 
+# Job names as the chart makes them: the release cut to 42 characters, one trailing "-" trimmed.
+JOB_PREFIX="${RELEASE:0:42}"
+JOB_PREFIX="${JOB_PREFIX%-}"
+
 show_logs() {
     local store
     for store in postgres cassandra; do
-        kubectl logs --namespace "$NAMESPACE" "job/$RELEASE-$store-migrations" --all-containers --tail=200 2>/dev/null || true
+        kubectl logs --namespace "$NAMESPACE" "job/$JOB_PREFIX-$store-migrations" --all-containers --tail=200 \
+            2>/dev/null || true
     done
 }
 
 if ! helm upgrade --install "$RELEASE" "$CHART" \
         --namespace "$NAMESPACE" --create-namespace \
         --wait --timeout "$HELM_TIMEOUT" "${HELM_ARGS[@]}"; then
-    say "helm upgrade failed; logs of the migration Jobs follow (kubectl logs -n $NAMESPACE job/$RELEASE-postgres-migrations)"
+    say "helm upgrade failed; logs of the migration Jobs follow (kubectl logs -n $NAMESPACE job/$JOB_PREFIX-postgres-migrations)"
     show_logs
     exit 1
 fi

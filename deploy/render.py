@@ -94,6 +94,33 @@ def render(
     return to_stream(manifests)
 
 
+def reset_targets(value_files: Sequence[Path], sets: Sequence[str], chart_dir: Path = CHART_DIR) -> str:
+    """What a reset would empty, one line per enabled store, from the merged values (no credentials)."""
+    import helm_python
+
+    values: dict[str, Any] = {}
+    for file in value_files:
+        values = deep_merge(values, helm_python.values_from_yaml(file.read_text(encoding="utf-8")))
+    for expression in sets:
+        values = deep_merge(values, helm_python.parse_set_string(expression))
+    with helm_python.Chart.load(chart_dir) as chart:
+        merged = chart.merge_values(values)
+    lines = []
+    pg, cass = merged["postgresql"], merged["cassandra"]
+    if pg.get("enabled"):
+        env = pg["env"]
+        lines.append(
+            f"PostgreSQL database '{env['database']}' on {env['host']}:{env['port']}: every schema its user "
+            "owns is dropped (public is recreated empty)"
+        )
+    if cass.get("enabled"):
+        env = cass["env"]
+        lines.append(
+            f"Cassandra keyspace '{env['keyspace']}' on {env['host']} (port {env['port']}): DROP KEYSPACE"
+        )
+    return "".join(f"{line}\n" for line in lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="render.py", description=__doc__.splitlines()[0])
     parser.add_argument("--release", default="migrations", help="release name (default: migrations)")
@@ -102,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], dest="sets", help="helm --set expression")
     parser.add_argument("--chart", type=Path, default=CHART_DIR, help="chart directory")
     parser.add_argument("--show-secrets", action="store_true", help="print passwords instead of REDACTED")
+    parser.add_argument(
+        "--reset-targets", action="store_true", help="print only what a reset would empty, one line per store"
+    )
     args = parser.parse_args(argv)
     try:
         import helm_python
@@ -117,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"render.py: error: values file {file} does not exist", file=sys.stderr)
             return 2
     try:
+        if args.reset_targets:
+            sys.stdout.write(reset_targets(args.values, args.sets, chart_dir=args.chart))
+            return 0
         stream = render(
             args.release, args.namespace, args.values, args.sets,
             show_secrets=args.show_secrets, chart_dir=args.chart,

@@ -41,5 +41,8 @@ class MigrationSetError(HarnessError):
 
     def __init__(self, errors: list[MigrationFileError]) -> None:
         self.errors = errors
+        if len(errors) == 1:
+            super().__init__(str(errors[0]))
+            return
         lines = "\n".join(f"  {e}" for e in errors)
-        super().__init__(f"{len(errors)} migration file error(s):\n{lines}")
+        super().__init__(f"{len(errors)} migration file errors:\n{lines}")

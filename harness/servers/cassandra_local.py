@@ -14,6 +14,7 @@ import ctypes
 import hashlib
 import logging
 import os
+import re
 import resource
 import shutil
 import signal
@@ -38,6 +39,7 @@ DATACENTER = "datacenter1"  # what SimpleSnitch reports
 SUPERUSER = ("cassandra", "cassandra")  # created by CassandraRoleManager; throwaway nodes only
 READY_LINES = ("Starting listening for CQL clients", "Startup complete")
 BIND_FAILURE = "Failed to bind"
+ERROR_MARKS = ("ERROR", "Exception", "Error:", "Failed to bind", "fatal error")
 LOG_TAIL_LINES = 40
 
 # Module flags of Cassandra 5.0's conf/jvm17-server.options; without them startup dies early.
@@ -240,24 +242,32 @@ _PR_CAPBSET_DROP = 24
 _CAP_IPC_LOCK = 14
 
 
-def _preexec() -> None:
-    """Runs in the child before exec (Linux): die with the parent, and keep the heap unlocked.
+def make_preexec() -> Callable[[], None] | None:
+    """A preexec_fn (Linux) that makes the JVM die with its parent and leaves its heap unlocked.
 
     Cassandra always calls ``mlockall(MCL_CURRENT)``; as root that succeeds and faults in the whole
     heap (about 1.3 s and +500 MB RSS on a 512M heap). Dropping CAP_IPC_LOCK from the bounding set and
-    lowering RLIMIT_MEMLOCK makes it fail as it does for ordinary users (one WARN line). Both are
-    best effort: where they are not permitted the node simply starts slower.
+    lowering RLIMIT_MEMLOCK makes it fail as it does for ordinary users (one WARN line). Both are best
+    effort. Everything is looked up here, in the parent: between fork and exec only plain C calls run.
+    PR_SET_PDEATHSIG fires when the *thread* that started the JVM exits, so start nodes from a thread
+    that outlives them (the main thread in pytest).
     """
     if not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.geteuid() == 0:
-        libc.prctl(_PR_CAPBSET_DROP, _CAP_IPC_LOCK)
-    with contextlib.suppress(ValueError, OSError):
-        _soft, hard = resource.getrlimit(resource.RLIMIT_MEMLOCK)
-        limit = MEMLOCK_LIMIT if hard == resource.RLIM_INFINITY else min(MEMLOCK_LIMIT, hard)
-        resource.setrlimit(resource.RLIMIT_MEMLOCK, (limit, hard))
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    drop_ipc_lock = os.geteuid() == 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_MEMLOCK)
+    limit = MEMLOCK_LIMIT if hard == resource.RLIM_INFINITY else min(MEMLOCK_LIMIT, hard)
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if drop_ipc_lock:
+            prctl(_PR_CAPBSET_DROP, _CAP_IPC_LOCK)
+        if soft == resource.RLIM_INFINITY or soft > limit:
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_MEMLOCK, (limit, hard))
+
+    return preexec
 
 
 def _ignore(_message: str) -> None:
@@ -320,6 +330,7 @@ class LocalCassandra:
         self._classpath_jars: list[str] = []
         self._lib: Path | None = None
         self._cfg: NodeConfig | None = None
+        self._log_offset = 0  # where this attempt's output starts in the (appended) log
         self.info: CassandraServer | None = None
         self.stage_times: dict[str, float] = {}
 
@@ -348,7 +359,15 @@ class LocalCassandra:
         """Launch the JVM and return once a CQL query has been answered; ServerError otherwise."""
         if self._proc is not None and self.info is not None:
             return self.info
-        self._java = require_tool("java")
+        self._java = find_java()
+        major = java_major(_java_version(self._java))
+        if major not in SUPPORTED_JDKS:
+            raise ServerError(
+                f"{self._java} is JDK {major}; Cassandra {self.version} runs on JDK 11 or 17. "
+                "Fix: install openjdk-17-jdk-headless and put it first on PATH or set JAVA_HOME."
+            )
+        if major < 13:
+            self.cds = False  # dynamic AppCDS archives (-XX:ArchiveClassesAtExit) need JDK 13+
         self._lib = fetch_cassandra(self.version, cache=self.cache, log=self._log)
         self._classpath_jars = sorted(p.name for p in self._lib.glob("*.jar"))
         if self._given_workdir is not None:
@@ -403,6 +422,7 @@ class LocalCassandra:
         self._log(f"cassandra: starting {self.version} on 127.0.0.1:{cfg.native_port}")
         self.stage_times = {}
         began = time.monotonic()
+        self._log_offset = cfg.log_file.stat().st_size if cfg.log_file.exists() else 0
         with cfg.log_file.open("ab") as out:
             self._proc = subprocess.Popen(
                 command,
@@ -411,7 +431,7 @@ class LocalCassandra:
                 stderr=subprocess.STDOUT,
                 cwd=cfg.workdir,
                 start_new_session=True,
-                preexec_fn=_preexec,
+                preexec_fn=make_preexec(),
             )
         version = self._wait_ready(cfg, began)
         self._log(f"cassandra: ready in {time.monotonic() - began:.1f}s")
@@ -468,7 +488,7 @@ class LocalCassandra:
         """process alive -> ready log line -> TCP connect -> driver query; fail fast with the log tail."""
         _driver()  # import while the JVM boots, not after
         deadline = began + self.timeout
-        reader = _LogReader(cfg.log_file)
+        reader = _LogReader(cfg.log_file, self._log_offset)
         stage = "log line"
         while True:
             proc = self._proc
@@ -528,9 +548,12 @@ class LocalCassandra:
             driver_logger.setLevel(level)
 
     def _failure(self, cfg: NodeConfig, reason: str) -> str:
-        tail = _tail(cfg.log_file, LOG_TAIL_LINES)
+        lines = _attempt_lines(cfg.log_file, self._log_offset)
+        errors = [line for line in lines if any(mark in line for mark in ERROR_MARKS)][:10]
+        tail = "\n".join(lines[-LOG_TAIL_LINES:]) or "(nothing logged)"
+        first = "First errors:\n" + "\n".join(errors) + "\n" if errors else ""
         return (
-            f"local Cassandra {self.version} failed to start: {reason}.\n"
+            f"local Cassandra {self.version} failed to start: {reason}.\n{first}"
             f"Log {cfg.log_file} (last {LOG_TAIL_LINES} lines):\n{tail}\n"
             "Fix: read the log above; a JDK 17 `java` is required and ports on 127.0.0.1 must be free."
         )
@@ -578,9 +601,9 @@ def _driver() -> tuple[Any, Any, Any]:
 class _LogReader:
     """Reads a growing log incrementally and keeps a window for marker lines split across reads."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, offset: int = 0) -> None:
         self.path = path
-        self.offset = 0
+        self.offset = offset
         self.seen = ""
         self.ever: set[str] = set()
 
@@ -601,12 +624,14 @@ class _LogReader:
         return bool(self.ever)
 
 
-def _tail(path: Path, lines: int) -> str:
+def _attempt_lines(path: Path, offset: int) -> list[str]:
+    """The log lines written since ``offset`` (this start attempt)."""
     try:
-        text = path.read_text("utf-8", "replace")
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            return handle.read().decode("utf-8", "replace").splitlines()
     except FileNotFoundError:
-        return "(no log written)"
-    return "\n".join(text.splitlines()[-lines:])
+        return []
 
 
 def _tcp_open(port: int) -> bool:
@@ -615,6 +640,26 @@ def _tcp_open(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+SUPPORTED_JDKS = range(11, 18)
+
+
+def find_java() -> str:
+    """``$JAVA_HOME/bin/java`` when set (as Cassandra's own scripts do), else ``java`` on PATH."""
+    home = os.environ.get("JAVA_HOME")
+    if home and os.access(Path(home) / "bin" / "java", os.X_OK):
+        return str(Path(home) / "bin" / "java")
+    return require_tool("java")
+
+
+def java_major(version_output: str) -> int:
+    """Feature version from ``java -version`` output: 'version "17.0.15"' -> 17, '"1.8.0_402"' -> 8."""
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', version_output)
+    if match is None:
+        raise ServerError(f"cannot read the Java version from `java -version`:\n{version_output}")
+    first = int(match.group(1))
+    return int(match.group(2) or 0) if first == 1 else first
 
 
 _JAVA_VERSION: dict[str, str] = {}

@@ -94,8 +94,16 @@ def testcontainers_env_defaults(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def postgres_env(password: str) -> dict[str, str]:
-    """The official postgres image's interface (the harness image honours the same variables)."""
-    return {"POSTGRES_USER": POSTGRES_USER, "POSTGRES_PASSWORD": password, "POSTGRES_DB": POSTGRES_DB}
+    """The official postgres image's interface (the harness image honours the same variables).
+
+    ``initdb --no-sync``: a throwaway cluster need not be flushed to disk, and it is most of start-up.
+    """
+    return {
+        "POSTGRES_USER": POSTGRES_USER,
+        "POSTGRES_PASSWORD": password,
+        "POSTGRES_DB": POSTGRES_DB,
+        "POSTGRES_INITDB_ARGS": "--no-sync",
+    }
 
 
 def postgres_url(host: str, port: int, password: str) -> str:
@@ -269,10 +277,16 @@ class _Container:
         try:
             container.start()
         except Exception as exc:
+            logs = self.logs()
             self.stop()
+            if not image_present(container.image):
+                raise ServerError(
+                    f"{self.kind}: image {container.image!r} is not on this Docker engine and could not be "
+                    f"pulled: {exc}\nNo registry reachable? {LOCAL_HINT}"
+                ) from None
             raise ServerError(
                 f"{self.kind}: could not start a container from image {container.image!r}: {exc}\n"
-                f"No registry reachable? {LOCAL_HINT}"
+                f"--- last {LOG_TAIL_LINES} lines of the container log ---\n{logs}"
             ) from None
 
     def host_port(self, port: int) -> int:

@@ -1,24 +1,16 @@
 """Introspection on real servers: every object kind with its details, and snapshots that compare equal
 exactly when the schema is the same (create + drop leaves no trace, a left-behind index is named).
 
-The PostgreSQL fixtures here are module-local on purpose (they predate the plugin's fixtures): one
-throwaway cluster per module, run as an unprivileged user, and one fresh database per test.
+Servers come from the harness pytest plugin (any provider); each test gets a database or keyspace
+of its own.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import pwd
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -30,83 +22,32 @@ from harness.schema.diff import diff_models
 from harness.schema.introspect_cassandra import cassandra_keyspace_exists, introspect_cassandra
 from harness.schema.introspect_postgres import introspect_postgres
 from harness.schema.model import SchemaModel
-
-PG_BIN = Path(os.environ.get("HARNESS_PG_BINDIR", "/usr/lib/postgresql/15/bin"))
-PG_USER = "harnesspg"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from harness.servers.base import CassandraServer, PostgresServer
+from harness.stores.cassandra_conn import connect
 
 
-@pytest.fixture(scope="module")
-def schema_pg_url() -> Iterator[str]:
-    """A throwaway PostgreSQL 15 cluster; fails loudly (never skips) when it cannot start."""
-    assert (PG_BIN / "initdb").is_file(), f"no PostgreSQL server binaries in {PG_BIN}; set HARNESS_PG_BINDIR"
-    as_root = os.geteuid() == 0
-    if as_root:
-        try:
-            pwd.getpwnam(PG_USER)
-        except KeyError:
-            subprocess.run(["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", PG_USER], check=True)
-    run_as = ["runuser", "-u", PG_USER, "--"] if as_root else []
-    workdir = Path(tempfile.mkdtemp(prefix="harness-schema-pg-"))
-    if as_root:
-        shutil.chown(workdir, PG_USER)
-    proc: subprocess.Popen[bytes] | None = None
-    try:
-        subprocess.run(
-            [*run_as, str(PG_BIN / "initdb"), "-D", str(workdir / "data"), "-U", "postgres", "-A", "trust",
-             "-E", "UTF8", "--locale=C", "--no-sync"],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        port = _free_port()
-        log = open(workdir / "log", "wb")  # noqa: SIM115 - closed in finally
-        proc = subprocess.Popen(
-            [*run_as, str(PG_BIN / "postgres"), "-D", str(workdir / "data"), "-p", str(port), "-k", str(workdir),
-             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                psycopg.connect(url, connect_timeout=2).close()
-                break
-            except psycopg.OperationalError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"postgres did not start:\n{(workdir / 'log').read_text()[-2000:]}") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        if proc is not None:
-            os.killpg(proc.pid, signal.SIGQUIT)  # immediate shutdown of the server we started
-            proc.wait(timeout=20)
-            log.close()
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _new_database(schema_pg_url: str) -> tuple[str, str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(schema_pg_url, autocommit=True) as admin:
+def _new_database(server_url: str) -> tuple[str, str]:
+    name = f"schema_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    return name, schema_pg_url.rsplit("/", 1)[0] + f"/{name}"
+    return name, str(psycopg.conninfo.make_conninfo(server_url, dbname=name))
 
 
-def _drop_database(schema_pg_url: str, name: str) -> None:
-    with psycopg.connect(schema_pg_url, autocommit=True) as admin:
+def _drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
-def pg(schema_pg_url: str) -> Iterator[psycopg.Connection[Any]]:
-    """An autocommit connection to a database of this test's own."""
-    name, url = _new_database(schema_pg_url)
-    with psycopg.connect(url, autocommit=True) as c:
-        yield c
-    _drop_database(schema_pg_url, name)
+def pg(pg_conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """The plugin's autocommit connection to a fresh database of this test's own."""
+    return pg_conn
+
+
+@pytest.fixture
+def server_url(postgres_server: PostgresServer) -> str:
+    """Where extra databases of a test are created (and dropped by the test)."""
+    return postgres_server.url
 
 
 EVERY_KIND = """
@@ -214,20 +155,20 @@ class TestPostgres:
         assert {e.name for e in m.extensions} == {"citext", "plpgsql"}
 
     def test_snapshot_is_json_serialisable_and_deterministic(
-        self, pg: psycopg.Connection[Any], schema_pg_url: str
+        self, pg: psycopg.Connection[Any], server_url: str
     ) -> None:
         pg.execute(EVERY_KIND)
         first = introspect_postgres(pg)
         assert SchemaModel.from_json(json.loads(json.dumps(first.to_json()))) == first
         assert introspect_postgres(pg) == first
-        name, url = _new_database(schema_pg_url)  # same DDL elsewhere: same model
+        name, url = _new_database(server_url)  # same DDL elsewhere: same model
         try:
             with psycopg.connect(url, autocommit=True) as other:
                 other.execute(EVERY_KIND)
                 assert introspect_postgres(other) == first
                 assert hash(introspect_postgres(other)) == hash(first)
         finally:
-            _drop_database(schema_pg_url, name)
+            _drop_database(server_url, name)
 
     @pytest.mark.parametrize(
         ("create", "drop"),
@@ -274,16 +215,12 @@ class TestPostgres:
             "sequence users_id_seq: absent after",
         ]
 
-    def test_sees_uncommitted_ddl_and_keeps_the_callers_transaction(self, schema_pg_url: str) -> None:
-        name, url = _new_database(schema_pg_url)
-        try:
-            with psycopg.connect(url) as c:  # not autocommit: a transaction is open after the first statement
-                c.execute("CREATE TABLE pending (id integer)")
-                assert introspect_postgres(c).table_names == ("pending",)
-                c.rollback()
-                assert introspect_postgres(c).table_names == ()
-        finally:
-            _drop_database(schema_pg_url, name)
+    def test_sees_uncommitted_ddl_and_keeps_the_callers_transaction(self, pg_url: str) -> None:
+        with psycopg.connect(pg_url) as c:  # not autocommit: a transaction is open after the first statement
+            c.execute("CREATE TABLE pending (id integer)")
+            assert introspect_postgres(c).table_names == ("pending",)
+            c.rollback()
+            assert introspect_postgres(c).table_names == ()
 
     def test_other_schema_and_exclusions(self, pg: psycopg.Connection[Any]) -> None:
         pg.execute("CREATE SCHEMA app; CREATE TABLE app.things (id integer); CREATE TABLE ledger (v text)")
@@ -331,29 +268,21 @@ class TestPostgres:
 # --- Cassandra ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def schema_cassandra() -> Iterator[Any]:
-    """One throwaway Cassandra 5.0 node from harness.servers.cassandra_local (fails, never skips)."""
-    from cassandra.cluster import Cluster
-
-    from harness.servers.cassandra_local import LocalCassandra
-
-    node = LocalCassandra()
-    server = node.start()
-    cluster = Cluster(list(server.contact_points), port=server.port)
+@pytest.fixture
+def schema_cassandra(cassandra_server: CassandraServer, cassandra_keyspace: str) -> Iterator[Any]:
+    """A session on no keyspace; the test creates ``cassandra_keyspace`` itself (the plugin drops it)."""
+    cluster, session = connect(cassandra_server)
     try:
-        session = cluster.connect()
         yield session
     finally:
         cluster.shutdown()
-        node.stop()
 
 
 @pytest.mark.cassandra
 class TestCassandra:
-    def test_every_object_kind_and_create_drop_roundtrip(self, schema_cassandra: Any) -> None:
+    def test_every_object_kind_and_create_drop_roundtrip(self, schema_cassandra: Any, cassandra_keyspace: str) -> None:
         s = schema_cassandra
-        ks = f"ks_{uuid.uuid4().hex[:10]}"
+        ks = cassandra_keyspace
         assert not cassandra_keyspace_exists(s, ks)
         assert introspect_cassandra(s, ks) == SchemaModel("cassandra")
         s.execute(f"CREATE KEYSPACE {ks} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}")

@@ -20,7 +20,7 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 
-from .chart import ROOT
+from .chart import ROOT, render
 from .jobs import find, manifests
 
 pytestmark = pytest.mark.deploy
@@ -296,12 +296,21 @@ def test_no_build_needs_no_docker(sandbox: Path) -> None:
 # --- reset ---------------------------------------------------------------------------------------
 
 
-def test_reset_without_confirmation_refuses_and_destroys_nothing(sandbox: Path) -> None:
+def test_reset_without_confirmation_refuses_and_destroys_nothing(sandbox: Path, tmp_path: Path) -> None:
     add_standins(sandbox)
-    run = deploy(sandbox, "--reset", "-r", "prod", "-n", "db")
+    values = tmp_path / "prod.yaml"
+    values.write_text(
+        "postgresql:\n  env:\n    host: pg.prod\n    database: shop\n    password: hunter2-pg\n"
+        "cassandra:\n  env:\n    keyspace: shop_events\n",
+        encoding="utf-8",
+    )
+    run = deploy(sandbox, "--reset", "-r", "prod", "-n", "db", "-f", str(values))
     assert run.rc == 4
     assert "refusing --reset without confirmation" in run.err and "--yes" in run.err
-    assert "DESTROYS DATA" in run.err and "PostgreSQL database" in run.err and "Cassandra keyspace" in run.err
+    assert "DESTROYS DATA" in run.err
+    assert "PostgreSQL database 'shop' on pg.prod:5432" in run.err
+    assert "Cassandra keyspace 'shop_events'" in run.err
+    assert "hunter2-pg" not in run.err + run.out
     assert "'prod'" in run.err and "'db'" in run.err and "test-context" in run.err
     assert run.tool_calls("docker") == [] and run.tool_calls("helm") == []
     assert run.tool_calls("kubectl") == [["config", "current-context"]], "only a read of the local kubeconfig"
@@ -311,6 +320,12 @@ def test_reset_without_confirmation_refuses_even_without_tools(sandbox: Path) ->
     run = deploy(sandbox, "--reset")
     assert run.rc == 4, "the refusal comes before the missing-tool check"
     assert "refusing --reset without confirmation" in run.err and "DESTROYS DATA" in run.err
+
+
+def test_reset_refusal_without_a_renderer_still_says_what_it_destroys(sandbox: Path) -> None:
+    run = deploy(sandbox, "--reset", PYTHON=str(sandbox / "no-python"))
+    assert run.rc == 4
+    assert "every schema the PostgreSQL user owns" in run.err and "the whole Cassandra keyspace" in run.err
 
 
 def test_reset_with_yes_proceeds_with_reset_true(sandbox: Path) -> None:
@@ -334,3 +349,13 @@ def test_reset_prompt_with_the_release_name_proceeds(sandbox: Path) -> None:
     run = deploy_on_tty(sandbox, "prod", "--reset", "-r", "prod", "-t", "x")
     assert run.rc == 0, run.err
     assert sets(helm_upgrade(run))[-1] == "reset=true"
+
+
+def test_job_logs_use_the_chart_job_names_for_long_releases(sandbox: Path) -> None:
+    add_standins(sandbox)
+    release = "a" * 41 + "-" + "b" * 11  # 53 characters, cut by the chart right after the dash
+    run = deploy(sandbox, "-r", release, "-t", "x")
+    assert run.rc == 0, run.err
+    logged = {c[3] for c in run.tool_calls("kubectl") if c[0] == "logs"}
+    rendered = {f"job/{d['metadata']['name']}" for d in find(render(release=release), "Job")}
+    assert logged == rendered

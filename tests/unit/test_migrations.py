@@ -311,7 +311,7 @@ def test_discover_reports_every_broken_file_at_once(tmp_path: Path) -> None:
         discover(tmp_path, "postgres")
     names = [e.path.name for e in info.value.errors]
     assert names == ["20240102000000_no_down.sql", "20240103000000_upper.SQL", "create_users.sql"]
-    assert "3 migration file error(s)" in str(info.value) and "20240102000000_no_down.sql:1" in str(info.value)
+    assert "3 migration file errors" in str(info.value) and "20240102000000_no_down.sql:1" in str(info.value)
 
 
 @pytest.mark.parametrize(("first", "second"), [("001_a.cql", "1_b.cql"), ("5_a.cql", "5_b.cql")])
