@@ -90,6 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.cli_servers import add_parsers
 
     add_parsers(sub)
+    v = sub.add_parser(
+        "verify", help="prove the migrations on throwaway databases (roundtrip, schema, fuzz)",
+        description="Start databases (external if given, else docker, else local processes), run every migration up "
+        "and down, check the schema against the class diagram and fuzz the constraints; print a report. "
+        "Exit 0 when everything holds, 1 on any finding, 2 on an error.",
+    )
+    v.add_argument("--migrations", default="migrations", help="directory holding postgres/ and cassandra/ (migrations)")
+    v.add_argument("--contract", default="migrations/README.md",
+                   help="markdown file with the mermaid classDiagram (migrations/README.md)")
+    v.add_argument("--provider", choices=("auto", "docker", "local", "external"), default=None,
+                   help="where the databases come from (auto)")
+    v.add_argument("--strict-links", action="store_true", help="cross-store link type mismatches are errors")
+    v.add_argument("--fuzz-profile", choices=("dev", "ci"), default="dev", help="how hard to fuzz (dev)")
+    v.add_argument("--minimum-downgrade", help="versions up to this one may be irreversible")
+    v.set_defaults(func=lambda a: __import__("harness.verify", fromlist=["main_verify"]).main_verify(a, say))
     return parser
 
 

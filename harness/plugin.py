@@ -298,3 +298,37 @@ def cassandra_session(cassandra_server: CassandraServer, cassandra_keyspace: str
         yield session
     finally:
         cluster.shutdown()
+
+
+def _target(cfg: HarnessConfig, **databases: Any) -> Any:
+    from harness.checks.target import Target
+
+    return Target(
+        migrations_dir=cfg.migrations, contract=cfg.contract, strict_links=cfg.strict_links,
+        minimum_downgrade=cfg.minimum_downgrade, fuzz_profile=cfg.fuzz_profile, **databases,
+    )
+
+
+@pytest.fixture
+def harness_pg_target(harness_config: HarnessConfig, pg_url: str) -> Any:
+    """The project's migrations and contract with a fresh PostgreSQL database."""
+    return _target(harness_config, postgres_url=pg_url)
+
+
+@pytest.fixture
+def harness_cassandra_target(harness_config: HarnessConfig, cassandra_server: CassandraServer,
+                             cassandra_keyspace: str) -> Any:
+    """The project's migrations and contract with a fresh Cassandra keyspace."""
+    return _target(harness_config, cassandra=cassandra_server, keyspace=cassandra_keyspace)
+
+
+@pytest.fixture
+def harness_target(harness_config: HarnessConfig, request: pytest.FixtureRequest) -> Any:
+    """Both stores, each only if the project has migrations for it (so a PostgreSQL-only project starts no Cassandra)."""
+    databases: dict[str, Any] = {}
+    if harness_config.postgres_dir.is_dir():
+        databases["postgres_url"] = request.getfixturevalue("pg_url")
+    if harness_config.cassandra_dir.is_dir():
+        databases["cassandra"] = request.getfixturevalue("cassandra_server")
+        databases["keyspace"] = request.getfixturevalue("cassandra_keyspace")
+    return _target(harness_config, **databases)

@@ -5,7 +5,8 @@
 #   CASSANDRA_BROADCAST_ADDRESS, CASSANDRA_BROADCAST_RPC_ADDRESS, CASSANDRA_SEEDS
 #   CASSANDRA_CLUSTER_NAME (default harness), CASSANDRA_AUTHENTICATOR (AllowAllAuthenticator or
 #   PasswordAuthenticator, which also turns on CassandraAuthorizer; superuser cassandra/cassandra)
-#   MAX_HEAP_SIZE (default 512M), JVM_OPTS and JVM_EXTRA_OPTS (appended to the JVM command line)
+#   MAX_HEAP_SIZE (default 512M), JVM_OPTS and JVM_EXTRA_OPTS (appended to the JVM command line),
+#   HARNESS_CDS (auto: use the AppCDS archive baked into the image; off; dump: write it)
 set -Eeuo pipefail
 
 CONF_SRC=/opt/cassandra/conf
@@ -51,6 +52,13 @@ sed -e "s|__LISTEN_ADDRESS__|$listen|" \
     "$CONF_SRC/cassandra.yaml" > "$CONF/cassandra.yaml"
 
 mapfile -t jvm_options < <(grep -v '^[[:space:]]*\(#\|$\)' "$CONF_SRC/jvm.options")
+# AppCDS: the archive baked at build time (HARNESS_CDS=dump writes it); HARNESS_CDS=off skips it.
+cds_archive=/opt/cassandra/cds/cassandra.jsa
+case "${HARNESS_CDS:-auto}" in
+    dump) jvm_options+=("-XX:ArchiveClassesAtExit=$cds_archive" -Xlog:cds=off -Xlog:cds+dynamic=off) ;;
+    off) ;;
+    *) [ -s "$cds_archive" ] && jvm_options+=("-XX:SharedArchiveFile=$cds_archive" -Xshare:auto -Xlog:cds=off) ;;
+esac
 heap="${MAX_HEAP_SIZE:-512M}"
 # shellcheck disable=SC2206  # JVM_OPTS / JVM_EXTRA_OPTS are word lists by contract (official image)
 extra=(${JVM_OPTS:-} ${JVM_EXTRA_OPTS:-})
@@ -63,5 +71,5 @@ exec java "-Xms$heap" "-Xmx$heap" "${jvm_options[@]}" "${extra[@]}" \
     "-Dcassandra.storagedir=$STATE/data" \
     "-Djava.io.tmpdir=$STATE/tmp" \
     "-Djna.tmpdir=$STATE/tmp" \
-    -cp "$CONF_SRC:/opt/cassandra/lib/*" \
+    -cp "/opt/cassandra/lib/*" \
     org.apache.cassandra.service.CassandraDaemon

@@ -41,15 +41,65 @@ MSG
     fi
 }
 
+TEMPLATE=/var/lib/postgresql/template
+
+# The build-time cluster fits when it is what initdb would make now: same superuser, default
+# initdb options (--no-sync only changes how initdb writes), no init scripts needing a live server.
+template_fits() {
+    [ -s "$TEMPLATE/PG_VERSION" ] || return 1
+    [ "$POSTGRES_USER" = postgres ] || return 1
+    case " $POSTGRES_INITDB_ARGS " in
+        "  " | " --no-sync " | " -N ") ;;
+        *) return 1 ;;
+    esac
+    [ -z "$(ls -A /docker-entrypoint-initdb.d 2>/dev/null)" ] || return 1
+    case "$POSTGRES_PASSWORD" in *$'\n'*) return 1 ;; esac
+    return 0
+}
+
+configure_access() {
+    local method="${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}"
+    printf '\nhost all all all %s\n' "$method" >> "$PGDATA/pg_hba.conf"
+    printf "\nlisten_addresses = '*'\n" >> "$PGDATA/postgresql.conf"
+}
+
+# Password and database through single-user mode on stdin: no server, no password in argv.
+init_from_template() {
+    cp -a "$TEMPLATE/." "$PGDATA/"
+    configure_access
+    local sql="" quoted
+    if [ -n "$POSTGRES_PASSWORD" ]; then
+        quoted="${POSTGRES_PASSWORD//\'/\'\'}"
+        sql+="ALTER ROLE postgres PASSWORD '$quoted';"$'\n'
+    fi
+    if [ "$POSTGRES_DB" != postgres ]; then
+        sql+="CREATE DATABASE \"${POSTGRES_DB//\"/\"\"}\";"$'\n'
+    fi
+    if [ -n "$sql" ]; then
+        # Single-user mode reports SQL errors on its output but exits 0: look for them. Only the
+        # ERROR lines are shown, never the STATEMENT lines (they would carry the password).
+        local out
+        out="$(postgres --single -D "$PGDATA" -c listen_addresses='' postgres <<<"$sql" 2>&1)" || true
+        if grep -q '^\(ERROR\|FATAL\|PANIC\):' <<<"$out"; then
+            grep '^\(ERROR\|FATAL\|PANIC\):' <<<"$out" >&2
+            echo >&2 "error: setting the superuser password / creating $POSTGRES_DB in single-user mode failed"
+            exit 1
+        fi
+    fi
+    echo "PostgreSQL init process complete (from the build-time cluster); ready for start up."
+}
+
 init_database() {
     require_password
+    if template_fits; then
+        init_from_template
+        return
+    fi
     # --pwfile from a pipe keeps the password off the command line (and out of `ps`).
     # shellcheck disable=SC2086  # POSTGRES_INITDB_ARGS is a word list by contract
     initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") \
         --encoding=UTF8 --locale=C.UTF-8 $POSTGRES_INITDB_ARGS -D "$PGDATA" >/dev/null
-    local method="${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}"
-    printf '\nhost all all all %s\n' "$method" >> "$PGDATA/pg_hba.conf"
-    printf "\nlisten_addresses = '*'\n" >> "$PGDATA/postgresql.conf"
+    configure_access
 
     # A temporary server on the Unix socket only: no TCP client sees a half-initialised database.
     pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p 5432" -w start >/dev/null

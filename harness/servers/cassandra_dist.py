@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -116,6 +117,7 @@ def fetch_cassandra(
             mvn,
             "-B",
             "-q",
+            "-Dstyle.color=never",
             "-f",
             str(root / "pom.xml"),
             "dependency:copy-dependencies",
@@ -127,7 +129,8 @@ def fetch_cassandra(
         except subprocess.TimeoutExpired as exc:
             raise ServerError(f"fetching Cassandra {version} with Maven timed out after 30 min") from exc
         if done.returncode != 0 or not (lib / f"cassandra-all-{version}.jar").is_file():
-            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-30:])
+            output = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
+            tail = "\n".join(output.strip().splitlines()[-30:])
             raise ServerError(
                 f"fetching Cassandra {version} failed: `{' '.join(command)}` exited {done.returncode}\n"
                 f"{tail}\nCheck that Maven can reach its central repository (proxy settings in "

@@ -22,16 +22,18 @@ def connect(server: CassandraServer, *, keyspace: str | None = None, timeout: fl
         if server.username
         else None
     )
-    cluster = Cluster(
-        list(server.contact_points),
-        port=server.port,
-        auth_provider=auth,
-        load_balancing_policy=DCAwareRoundRobinPolicy(local_dc=server.local_datacenter),
-        protocol_version=5,
-        connect_timeout=timeout,
-        control_connection_timeout=timeout,
-        max_schema_agreement_wait=30,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # legacy execution parameters: fine for one session
+        cluster = Cluster(
+            list(server.contact_points),
+            port=server.port,
+            auth_provider=auth,
+            load_balancing_policy=DCAwareRoundRobinPolicy(local_dc=server.local_datacenter),
+            protocol_version=5,
+            connect_timeout=timeout,
+            control_connection_timeout=timeout,
+            max_schema_agreement_wait=30,
+        )
     try:
         session = cluster.connect(keyspace)
     except Exception:

@@ -212,6 +212,7 @@ SCRIPTS = [
     ROOT / "docker" / "build-local-images",
     ROOT / "docker" / "postgres" / "docker-entrypoint.sh",
     ROOT / "docker" / "cassandra" / "docker-entrypoint.sh",
+    ROOT / "docker" / "cassandra" / "build-cds-archive.sh",
     ROOT / ".ci" / "docker-engine",
 ]
 DOCKERFILES = sorted((ROOT / "docker").glob("*/Dockerfile"))

@@ -1,0 +1,3 @@
+-- migrate:up
+UPDATE posts SET body = '' WHERE body IS NULL;
+-- migrate:down

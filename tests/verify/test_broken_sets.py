@@ -1,0 +1,116 @@
+"""Each check catches what it exists for: deliberately broken migration sets fail exactly the intended check.
+
+Every set under tests/corpus is the `good` set with one defect. A set is run through every check whose input it
+changes (the other checks see exactly the `good` set's files, which pass below); the intended check must fail with
+the precise message and every other one must pass, so no check raises a false alarm.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.checks.fuzz import check_fuzz
+from harness.checks.roundtrip import check_roundtrip
+from harness.checks.schema import check_schema
+from harness.checks.target import CheckFailure, Target
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+# set -> (failing check, expected fragment of its message)
+EXPECTED: dict[str, tuple[str, str] | None] = {
+    "good": None,
+    "pg_down_leaves_index": (
+        "roundtrip-postgres",
+        "PG 3_index_posts_state.sql: up then down left a difference: index posts_state_idx",
+    ),
+    "cassandra_down_leaves_index": (
+        "roundtrip-cassandra",
+        "C 002_index_events_content.cql: up then down left a difference: index events_content_idx",
+    ),
+    "type_drift": ("schema", "PG authors.name: contract string, database integer"),
+    "missing_fk": ("schema", "PG posts -> authors: no foreign key (relation \"writes\")"),
+    "missing_cassandra_column": ("schema", "C events.content: column missing"),
+    "narrow_column": ("fuzz-postgres", "PG posts.body"),
+    "irreversible": ("roundtrip-postgres", "PG 3_backfill_bodies.sql: irreversible (no down section)"),
+}
+CHECKS = ("roundtrip-postgres", "roundtrip-cassandra", "schema", "fuzz-postgres", "fuzz-cassandra")
+
+
+def _same_as_good(name: str, store: str) -> bool:
+    here, good = CORPUS / name / store, CORPUS / "good" / store
+    cmp = filecmp.dircmp(here, good)
+    return not (cmp.left_only or cmp.right_only or cmp.diff_files)
+
+
+def cases() -> list[tuple[str, str]]:
+    out = []
+    for name in EXPECTED:
+        for check in CHECKS:
+            store = check.split("-")[-1]
+            if name != "good" and store in ("postgres", "cassandra") and _same_as_good(name, store):
+                continue
+            out.append((name, check))
+    return out
+
+
+def run_check(check: str, target: Target) -> list[str]:
+    if check == "schema":
+        return check_schema(target)
+    kind, store = check.split("-")
+    return (check_roundtrip if kind == "roundtrip" else check_fuzz)(target, store)
+
+
+@pytest.mark.parametrize(("name", "check"), cases(), ids=[f"{n}:{c}" for n, c in cases()])
+def test_a_broken_set_fails_exactly_its_intended_check(name, check, request):
+    target_dbs: dict[str, object] = {}
+    if "postgres" in check or check == "schema":
+        target_dbs["postgres_url"] = request.getfixturevalue("pg_url")
+    if "cassandra" in check or check == "schema":
+        target_dbs["cassandra"] = request.getfixturevalue("cassandra_server")
+        target_dbs["keyspace"] = request.getfixturevalue("cassandra_keyspace")
+    target = Target(migrations_dir=CORPUS / name, contract=CORPUS / name / "README.md", **target_dbs)
+    expected = EXPECTED[name]
+    if expected is None or expected[0] != check:
+        run_check(check, target)  # must pass: no false alarm
+        return
+    with pytest.raises(CheckFailure) as failure:
+        run_check(check, target)
+    assert expected[1] in str(failure.value)
+
+
+def test_irreversible_is_allowed_up_to_the_minimum_downgrade(pg_url):
+    target = Target(migrations_dir=CORPUS / "irreversible", contract=CORPUS / "irreversible" / "README.md",
+                    postgres_url=pg_url, minimum_downgrade="3")
+    notes = check_roundtrip(target, "postgres")
+    assert notes == ["PG 3_backfill_bodies.sql: irreversible, allowed by the minimum downgrade"]
+
+
+def test_strict_links_turn_the_cross_store_type_mismatch_into_an_error(pg_url, cassandra_server, cassandra_keyspace):
+    contract_dir = CORPUS / "good"
+    target = Target(migrations_dir=contract_dir, contract=contract_dir / "README.md", postgres_url=pg_url,
+                    cassandra=cassandra_server, keyspace=cassandra_keyspace, strict_links=True)
+    with pytest.raises(CheckFailure) as failure:
+        check_schema(target)
+    assert "C events.author_id ..> PG authors.id: uuid vs integer" in str(failure.value)
+
+
+def test_verify_command_reports_a_finding_and_exits_one(postgres_server, cassandra_server, tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": postgres_server.url,
+        "CASSANDRA_HOSTS": ",".join(cassandra_server.contact_points), "CASSANDRA_PORT": str(cassandra_server.port),
+        "CASSANDRA_LOCAL_DC": cassandra_server.local_datacenter,
+    }
+    bad = CORPUS / "type_drift"
+    result = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "verify", "--migrations", str(bad), "--contract", str(bad / "README.md")],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "schema     contract    FAILED" in result.stdout
+    assert "PG authors.name: contract string, database integer" in result.stdout
+    assert "NOT verified: 4 of 5 checks passed" in result.stdout
