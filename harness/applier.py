@@ -92,11 +92,24 @@ def plan(migrations: Sequence[Migration], ledger: Sequence[AppliedMigration]) ->
         rec = by_version.get(m.version)
         if rec is None:
             late = newest is not None and _vkey(m.version) < newest
-            entries.append(Entry(m.version, m.filename, OUT_OF_ORDER if late else PENDING,
-                                 detail="older than the newest applied migration" if late else ""))
+            entries.append(
+                Entry(
+                    m.version,
+                    m.filename,
+                    OUT_OF_ORDER if late else PENDING,
+                    detail="older than the newest applied migration" if late else "",
+                )
+            )
         elif rec.status == FAILED:
-            entries.append(Entry(m.version, m.filename, PARTIAL, rec.applied_at,
-                                 f"failed at statement {rec.statements_done + 1}: {rec.error or 'unknown error'}"))
+            entries.append(
+                Entry(
+                    m.version,
+                    m.filename,
+                    PARTIAL,
+                    rec.applied_at,
+                    f"failed at statement {rec.statements_done + 1}: {rec.error or 'unknown error'}",
+                )
+            )
         elif rec.checksum is not None and rec.checksum != m.checksum:
             entries.append(Entry(m.version, m.filename, CHANGED, rec.applied_at, "file edited after it was applied"))
         else:
@@ -116,11 +129,15 @@ def _check(st: Status, options: Options, command: str) -> None:
     msgs: list[str] = []
     for e in st.entries:
         if e.state == CHANGED and not options.allow_changed:
-            msgs.append(f"{e.filename} was edited after it was applied (checksum differs); restore it, or write a"
-                        " new migration for the change (--allow-changed to proceed anyway)")
+            msgs.append(
+                f"{e.filename} was edited after it was applied (checksum differs); restore it, or write a"
+                " new migration for the change (--allow-changed to proceed anyway)"
+            )
         if e.state == OUT_OF_ORDER and not options.allow_out_of_order and command == "up":
-            msgs.append(f"{e.filename} is pending but older than the newest applied migration; rename it to a newer"
-                        " version, or pass --allow-out-of-order to apply it anyway")
+            msgs.append(
+                f"{e.filename} is pending but older than the newest applied migration; rename it to a newer"
+                " version, or pass --allow-out-of-order to apply it anyway"
+            )
         if e.state == MISSING and not options.allow_missing:
             msgs.append(f"version {e.version} is applied but its file is missing")
     if msgs:
@@ -131,8 +148,9 @@ def _ms(start: float) -> str:
     return f"{(time.perf_counter() - start) * 1000:.2f}ms"
 
 
-def up(store: Store, migrations: Sequence[Migration], say: Say, options: Options = Options(),
-       target: str | None = None) -> list[Migration]:
+def up(
+    store: Store, migrations: Sequence[Migration], say: Say, options: Options = Options(), target: str | None = None
+) -> list[Migration]:
     """Apply every pending migration (up to ``target``) in order, under the store's lock."""
     store.ensure_ledger()
     done: list[Migration] = []
@@ -168,7 +186,8 @@ def _check_resumable(m: Migration, rec: AppliedMigration, retry: bool) -> None:
     if rec.checksum == m.checksum and not retry:
         raise PlanError(
             f"{m.path}: migration failed at statement {k} ({rec.error or 'unknown error'}) and the file is unchanged;"
-            f" fix statement {k} and run up again: it resumes at statement {k} without repeating statements 1..{k - 1} (--retry-failed retries it as it is)"
+            f" fix statement {k} and run up again: it resumes at statement {k} without repeating statements"
+            f" 1..{k - 1} (--retry-failed retries it as it is)"
         )
     if rec.done_hash is not None and rec.done_hash != statements_hash(m, rec.statements_done):
         raise PlanError(
@@ -201,8 +220,13 @@ def select_down(st: Status, target: DownTarget) -> list[str]:
     return applied[:steps]
 
 
-def down(store: Store, migrations: Sequence[Migration], say: Say, target: DownTarget = DownTarget(),
-         options: Options = Options()) -> list[Migration]:
+def down(
+    store: Store,
+    migrations: Sequence[Migration],
+    say: Say,
+    target: DownTarget = DownTarget(),
+    options: Options = Options(),
+) -> list[Migration]:
     """Revert applied migrations newest first; refuse up front if one of them cannot be reverted."""
     store.ensure_ledger()
     files = {m.version: m for m in migrations}

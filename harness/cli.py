@@ -31,12 +31,22 @@ def say(msg: str) -> None:
 
 def _store_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], kind: str) -> None:
     title = "PostgreSQL (dbmate-compatible)" if kind == "postgres" else "Cassandra (versioned, tracked)"
-    p = sub.add_parser(kind, help=f"migrate {title}", description=f"Apply and inspect {title} migrations.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        kind,
+        help=f"migrate {title}",
+        description=f"Apply and inspect {title} migrations.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--migrations-dir", "-d", type=Path, help=f"directory of migrations (migrations/{kind})")
-    common.add_argument("--no-lock", dest="lock", action="store_false", default=None,
-                        help="do not take the migration lock (unsafe with concurrent appliers)")
+    common.add_argument(
+        "--no-lock",
+        dest="lock",
+        action="store_false",
+        default=None,
+        help="do not take the migration lock (unsafe with concurrent appliers)",
+    )
     common.add_argument("--lock-timeout", type=float, help="seconds to wait for the migration lock (300)")
     common.add_argument("--wait", action="store_true", help="wait for the database first (see `wait`)")
     common.add_argument("--wait-timeout", type=float, default=60.0, help="seconds for --wait / wait (60)")
@@ -56,10 +66,14 @@ def _store_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], kind
     upp = cmds.add_parser("up", parents=[common], help="apply every pending migration")
     upp.add_argument("--to", help="stop after this version")
     upp.add_argument("--allow-changed", action="store_true", help="proceed although an applied file was edited")
-    upp.add_argument("--allow-out-of-order", action="store_true",
-                     help="apply pending migrations older than the newest applied one")
-    upp.add_argument("--retry-failed", action="store_true",
-                     help="resume a failed migration at its failed statement even though the file is unchanged")
+    upp.add_argument(
+        "--allow-out-of-order", action="store_true", help="apply pending migrations older than the newest applied one"
+    )
+    upp.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="resume a failed migration at its failed statement even though the file is unchanged",
+    )
     dn = cmds.add_parser("down", aliases=["rollback"], parents=[common], help="roll back applied migrations")
     g = dn.add_mutually_exclusive_group()
     g.add_argument("--steps", "-s", type=int, help="how many migrations to roll back (1)")
@@ -81,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="harness",
         description="Apply PostgreSQL (dbmate-compatible) and Cassandra migrations, and prove them on real "
         "throwaway databases.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
     sub = parser.add_subparsers(dest="area", required=True, metavar="AREA")
@@ -91,16 +106,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_parsers(sub)
     v = sub.add_parser(
-        "verify", help="prove the migrations on throwaway databases (roundtrip, schema, fuzz)",
+        "verify",
+        help="prove the migrations on throwaway databases (roundtrip, schema, fuzz)",
         description="Start databases (external if given, else docker, else local processes), run every migration up "
         "and down, check the schema against the class diagram and fuzz the constraints; print a report. "
         "Exit 0 when everything holds, 1 on any finding, 2 on an error.",
     )
     v.add_argument("--migrations", default="migrations", help="directory holding postgres/ and cassandra/ (migrations)")
-    v.add_argument("--contract", default="migrations/README.md",
-                   help="markdown file with the mermaid classDiagram (migrations/README.md)")
-    v.add_argument("--provider", choices=("auto", "docker", "local", "external"), default=None,
-                   help="where the databases come from (auto)")
+    v.add_argument(
+        "--contract",
+        default="migrations/README.md",
+        help="markdown file with the mermaid classDiagram (migrations/README.md)",
+    )
+    v.add_argument(
+        "--provider",
+        choices=("auto", "docker", "local", "external"),
+        default=None,
+        help="where the databases come from (auto)",
+    )
     v.add_argument("--strict-links", action="store_true", help="cross-store link type mismatches are errors")
     v.add_argument("--fuzz-profile", choices=("dev", "ci"), default="dev", help="how hard to fuzz (dev)")
     v.add_argument("--minimum-downgrade", help="versions up to this one may be irreversible")
@@ -113,8 +136,13 @@ def settings_from(args: argparse.Namespace) -> PostgresSettings | CassandraSetti
     if args.area == "postgres":
         return PostgresSettings.from_env(url=args.url, migrations_table=args.migrations_table, **common)
     return CassandraSettings.from_env(
-        hosts=args.hosts, port=args.port, keyspace=args.keyspace, local_dc=args.local_dc,
-        replication=args.replication, lock_ttl=args.lock_ttl, **common,
+        hosts=args.hosts,
+        port=args.port,
+        keyspace=args.keyspace,
+        local_dc=args.local_dc,
+        replication=args.replication,
+        lock_ttl=args.lock_ttl,
+        **common,
     )
 
 
@@ -154,8 +182,11 @@ def run_store_command(args: argparse.Namespace) -> int:
     store = open_store(settings, create=args.command == "up")
     try:
         if args.command == "up":
-            opts = applier.Options(allow_changed=args.allow_changed, allow_out_of_order=args.allow_out_of_order,
-                                   retry_failed=args.retry_failed)
+            opts = applier.Options(
+                allow_changed=args.allow_changed,
+                allow_out_of_order=args.allow_out_of_order,
+                retry_failed=args.retry_failed,
+            )
             done = applier.up(store, migrations, say, opts, target=args.to)
             if not done:
                 say("No pending migrations")
@@ -178,8 +209,14 @@ def run_store_command(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-MARKS = {applier.APPLIED: "[X]", applier.PENDING: "[ ]", applier.OUT_OF_ORDER: "[ ]", applier.CHANGED: "[!]",
-         applier.MISSING: "[?]", applier.PARTIAL: "[F]"}
+MARKS = {
+    applier.APPLIED: "[X]",
+    applier.PENDING: "[ ]",
+    applier.OUT_OF_ORDER: "[ ]",
+    applier.CHANGED: "[!]",
+    applier.MISSING: "[?]",
+    applier.PARTIAL: "[F]",
+}
 
 
 def format_status(st: applier.Status) -> str:
@@ -201,8 +238,13 @@ def status_json(st: applier.Status) -> dict[str, object]:
         "applied": len(st.applied),
         "pending": len(st.pending),
         "migrations": [
-            {"version": e.version, "file": e.filename, "state": e.state,
-             "applied_at": e.applied_at.isoformat() if e.applied_at else None, "detail": e.detail or None}
+            {
+                "version": e.version,
+                "file": e.filename,
+                "state": e.state,
+                "applied_at": e.applied_at.isoformat() if e.applied_at else None,
+                "detail": e.detail or None,
+            }
             for e in st.entries
         ],
     }

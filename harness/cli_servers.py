@@ -14,14 +14,19 @@ from harness.servers.select import ServerOptions, obtain, release_all, servers_h
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "servers", help="throwaway PostgreSQL and Cassandra for development",
+        "servers",
+        help="throwaway PostgreSQL and Cassandra for development",
         description="Start throwaway PostgreSQL and Cassandra in the background and print `export` lines for "
-        "them: eval \"$(harness servers up)\". `down` stops them and deletes their data.",
+        'them: eval "$(harness servers up)". `down` stops them and deletes their data.',
     )
     cmds = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = cmds.add_parser("up", help="start both servers (no-op when running) and print export lines")
-    up.add_argument("--provider", choices=("auto", "local", "docker"), default="auto",
-                    help="where the servers come from (auto: docker if an engine answers, else local)")
+    up.add_argument(
+        "--provider",
+        choices=("auto", "local", "docker"),
+        default="auto",
+        help="where the servers come from (auto: docker if an engine answers, else local)",
+    )
     up.add_argument("--only", choices=("postgres", "cassandra"), help="start just one of them")
     up.set_defaults(func=servers_up)
     st = cmds.add_parser("status", help="show the running servers")

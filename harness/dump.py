@@ -39,7 +39,9 @@ def dump(settings: PostgresSettings, target: str, say: Callable[[str], None]) ->
         table = f"{getattr(store, '_schema', 'public')}.{settings.migrations_table.rpartition('.')[2]}"
     finally:
         store.close()
-    text = "\n".join(line for line in out.stdout.splitlines() if not line.startswith(("-- Dumped", "\\restrict", "\\unrestrict")))
+    text = "\n".join(
+        line for line in out.stdout.splitlines() if not line.startswith(("-- Dumped", "\\restrict", "\\unrestrict"))
+    )
     text = text.rstrip() + "\n\n\n--\n-- Dbmate schema migrations\n--\n\n"
     if versions:
         rows = ",\n".join(f"    ('{v}')" for v in versions)

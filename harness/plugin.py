@@ -44,17 +44,32 @@ OPTIONS: list[tuple[str, str, str, str]] = [
     ("harness_cassandra_hosts", "--cassandra-hosts", "an existing Cassandra to use (also $CASSANDRA_HOSTS)", ""),
     ("harness_cassandra_port", "--cassandra-port", "its native port (also $CASSANDRA_PORT)", ""),
     ("harness_pg_bindir", "--pg-bindir", "directory of initdb/postgres for the local provider", ""),
-    ("harness_migrations", "--harness-migrations", "directory holding postgres/ and cassandra/ migrations",
-     "migrations"),
-    ("harness_contract", "--harness-contract", "markdown file with the mermaid classDiagram contract",
-     "migrations/README.md"),
-    ("harness_strict_links", "--harness-strict-links", "cross-store link type mismatches are errors (true/false)",
-     "false"),
+    (
+        "harness_migrations",
+        "--harness-migrations",
+        "directory holding postgres/ and cassandra/ migrations",
+        "migrations",
+    ),
+    (
+        "harness_contract",
+        "--harness-contract",
+        "markdown file with the mermaid classDiagram contract",
+        "migrations/README.md",
+    ),
+    (
+        "harness_strict_links",
+        "--harness-strict-links",
+        "cross-store link type mismatches are errors (true/false)",
+        "false",
+    ),
     ("harness_fuzz_profile", "--harness-fuzz-profile", "hypothesis profile for the fuzz suite: dev|ci", "dev"),
-    ("harness_no_skip", "--harness-no-skip", "a skipped database test fails the run (true/false; CI sets it)",
-     "false"),
-    ("harness_minimum_downgrade", "--harness-minimum-downgrade",
-     "oldest version the roundtrip must be able to go down to; older migrations may be irreversible", ""),
+    ("harness_no_skip", "--harness-no-skip", "a skipped database test fails the run (true/false; CI sets it)", "false"),
+    (
+        "harness_minimum_downgrade",
+        "--harness-minimum-downgrade",
+        "oldest version the roundtrip must be able to go down to; older migrations may be irreversible",
+        "",
+    ),
 ]
 
 
@@ -149,11 +164,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
+    outcome: Any = yield
     report = outcome.get_result()
     cfg = item.config.stash.get(_CONFIG, None)
     if report.skipped and cfg is not None and cfg.no_skip:
-        markers = [m for m in DB_MARKERS + ("docker",) if item.get_closest_marker(m)]
+        markers = [m for m in (*DB_MARKERS, "docker") if item.get_closest_marker(m)]
         if markers:
             report.outcome = "failed"
             report.longrepr = (
@@ -255,7 +270,9 @@ def pg_url(postgres_server: PostgresServer, pg_template: str, pytestconfig: pyte
 
     name = unique_name(pytestconfig, "t")
     with psycopg.connect(postgres_server.url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(pg_template)))
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(pg_template))
+        )
     yield db_url(postgres_server.url, name)
     with psycopg.connect(postgres_server.url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -304,8 +321,12 @@ def _target(cfg: HarnessConfig, **databases: Any) -> Any:
     from harness.checks.target import Target
 
     return Target(
-        migrations_dir=cfg.migrations, contract=cfg.contract, strict_links=cfg.strict_links,
-        minimum_downgrade=cfg.minimum_downgrade, fuzz_profile=cfg.fuzz_profile, **databases,
+        migrations_dir=cfg.migrations,
+        contract=cfg.contract,
+        strict_links=cfg.strict_links,
+        minimum_downgrade=cfg.minimum_downgrade,
+        fuzz_profile=cfg.fuzz_profile,
+        **databases,
     )
 
 
@@ -316,15 +337,16 @@ def harness_pg_target(harness_config: HarnessConfig, pg_url: str) -> Any:
 
 
 @pytest.fixture
-def harness_cassandra_target(harness_config: HarnessConfig, cassandra_server: CassandraServer,
-                             cassandra_keyspace: str) -> Any:
+def harness_cassandra_target(
+    harness_config: HarnessConfig, cassandra_server: CassandraServer, cassandra_keyspace: str
+) -> Any:
     """The project's migrations and contract with a fresh Cassandra keyspace."""
     return _target(harness_config, cassandra=cassandra_server, keyspace=cassandra_keyspace)
 
 
 @pytest.fixture
 def harness_target(harness_config: HarnessConfig, request: pytest.FixtureRequest) -> Any:
-    """Both stores, each only if the project has migrations for it (so a PostgreSQL-only project starts no Cassandra)."""
+    """Both stores, each only if the project has migrations for it (a PostgreSQL-only project starts no Cassandra)."""
     databases: dict[str, Any] = {}
     if harness_config.postgres_dir.is_dir():
         databases["postgres_url"] = request.getfixturevalue("pg_url")

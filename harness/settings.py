@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,8 +75,11 @@ class CassandraSettings:
 
     def server(self) -> CassandraServer:
         return CassandraServer(
-            contact_points=self.hosts, port=self.port, local_datacenter=self.local_dc,
-            username=self.username, password=self.password,
+            contact_points=self.hosts,
+            port=self.port,
+            local_datacenter=self.local_dc,
+            username=self.username,
+            password=self.password,
         )
 
 
@@ -85,14 +89,21 @@ def open_store(settings: PostgresSettings | CassandraSettings, *, create: bool =
         from harness.stores.postgres import PostgresStore
 
         return PostgresStore(
-            settings.url, migrations_table=settings.migrations_table, lock=settings.lock,
-            lock_timeout=settings.lock_timeout, create_database=create,
+            settings.url,
+            migrations_table=settings.migrations_table,
+            lock=settings.lock,
+            lock_timeout=settings.lock_timeout,
+            create_database=create,
         )
     from harness.stores.cassandra import CassandraStore, Replication
 
     return CassandraStore(
-        settings.server(), settings.keyspace, replication=Replication.parse(settings.replication),
-        lock=settings.lock, lock_ttl=settings.lock_ttl, lock_timeout=settings.lock_timeout,
+        settings.server(),
+        settings.keyspace,
+        replication=Replication.parse(settings.replication),
+        lock=settings.lock,
+        lock_ttl=settings.lock_ttl,
+        lock_timeout=settings.lock_timeout,
     )
 
 
@@ -103,8 +114,6 @@ def secrets(env: Mapping[str, str] | None = None) -> list[str]:
     from urllib.parse import urlsplit
 
     for key in ("DATABASE_URL",):
-        try:
+        with contextlib.suppress(ValueError):
             found.append(urlsplit(env.get(key, "")).password or "")
-        except ValueError:
-            pass
     return [s for s in found if s]

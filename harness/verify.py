@@ -70,8 +70,8 @@ class Collector:
         if report.when == "call":
             result.seconds = report.duration
             for key, value in report.user_properties:
-                if key == "harness_notes":
-                    result.notes.extend(value)
+                if key == "harness_notes" and isinstance(value, list):
+                    result.notes.extend(str(v) for v in value)
         if report.failed:
             result.outcome = "failed" if report.when == "call" else "error"
             crash = getattr(report.longrepr, "reprcrash", None)
@@ -114,19 +114,34 @@ def run_verify(
 
         raise ConfigError(f"{contract}: no such file (the markdown file with the mermaid classDiagram)")
     args = [
-        "--pyargs", "harness.checks.builtin", "-p", "no:cacheprovider",
-        f"--rootdir={migrations.resolve().parent}", "-o", "addopts=", "-o", "testpaths=",
-        f"--harness-migrations={migrations.resolve()}", f"--harness-contract={contract.resolve()}",
-        f"--harness-strict-links={'true' if strict_links else 'false'}", f"--harness-fuzz-profile={fuzz_profile}",
-        "-W", "ignore::UserWarning", "-p", "no:terminal",
+        "--pyargs",
+        "harness.checks.builtin",
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={migrations.resolve().parent}",
+        "-o",
+        "addopts=",
+        "-o",
+        "testpaths=",
+        f"--harness-migrations={migrations.resolve()}",
+        f"--harness-contract={contract.resolve()}",
+        f"--harness-strict-links={'true' if strict_links else 'false'}",
+        f"--harness-fuzz-profile={fuzz_profile}",
+        "-W",
+        "ignore::UserWarning",
+        "-p",
+        "no:terminal",
     ]
     if provider:
         args.append(f"--harness-provider={provider}")
     if minimum_downgrade:
         args.append(f"--harness-minimum-downgrade={minimum_downgrade}")
     present = {kind for kind in ("postgres", "cassandra") if (migrations / kind).is_dir()}
-    deselect = [n for n in CHECK_TITLES if ("postgres" in n and "postgres" not in present)
-                or ("cassandra" in n and "cassandra" not in present)]
+    deselect = [
+        n
+        for n in CHECK_TITLES
+        if ("postgres" in n and "postgres" not in present) or ("cassandra" in n and "cassandra" not in present)
+    ]
     if deselect:
         args += ["-k", " and ".join(f"not {n}" for n in deselect)]
     args += extra_args or []
@@ -159,16 +174,23 @@ def report(results: dict[str, CheckResult], servers: list[str], started: float, 
             say(f"  - {n}")
     say("")
     verdict = "verified" if not failures and results else "NOT verified"
-    say(f"{verdict}: {len(results) - len(failures)} of {len(results)} checks passed, {len(notes)} warning(s), "
-        f"{time.monotonic() - started:.1f}s")
+    say(
+        f"{verdict}: {len(results) - len(failures)} of {len(results)} checks passed, {len(notes)} warning(s), "
+        f"{time.monotonic() - started:.1f}s"
+    )
 
 
 def main_verify(args: Any, say: Callable[[str], None]) -> int:
     started = time.monotonic()
     say(f"harness verify: {args.migrations} against the contract in {args.contract}")
     failed, results, servers = run_verify(
-        Path(args.migrations), Path(args.contract), provider=args.provider, strict_links=args.strict_links,
-        fuzz_profile=args.fuzz_profile, minimum_downgrade=args.minimum_downgrade, say=say,
+        Path(args.migrations),
+        Path(args.contract),
+        provider=args.provider,
+        strict_links=args.strict_links,
+        fuzz_profile=args.fuzz_profile,
+        minimum_downgrade=args.minimum_downgrade,
+        say=say,
     )
     report(results, servers, started, say)
     return 1 if failed or not results else 0

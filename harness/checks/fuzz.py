@@ -19,13 +19,13 @@ def check_fuzz(target: Target, kind: str) -> list[str]:
         if kind == "postgres":
             findings = fuzz.fuzz_postgres(store.conn, model, contract, profile=target.fuzz_profile)
         else:
-            findings = fuzz.fuzz_cassandra(store.session, target.keyspace, model, contract,
-                                           profile=target.fuzz_profile)
+            findings = fuzz.fuzz_cassandra(store.session, target.keyspace, model, contract, profile=target.fuzz_profile)
     finally:
         store.close()
     errors = [f.message for f in findings if f.level == "error"]
     warnings = [f.message for f in findings if f.level != "error"]
     if errors:
-        raise CheckFailure(f"fuzzing the {kind} constraints found problems", [("findings", errors),
-                                                                              ("warnings", warnings)])
+        raise CheckFailure(
+            f"fuzzing the {kind} constraints found problems", [("findings", errors), ("warnings", warnings)]
+        )
     return warnings

@@ -7,6 +7,7 @@ from harness.checks.target import CheckFailure, Target
 from harness.errors import HarnessError
 from harness.migrations import Migration
 from harness.schema.diff import diff_models
+from harness.schema.model import SchemaModel
 from harness.stores.base import Store
 
 
@@ -45,8 +46,15 @@ def check_roundtrip(target: Target, kind: str) -> list[str]:
     return notes
 
 
-def _step(store: Store, migrations: list[Migration], m: Migration, target: Target, prefix: str,
-          problems: list[str], notes: list[str]) -> bool:
+def _step(
+    store: Store,
+    migrations: list[Migration],
+    m: Migration,
+    target: Target,
+    prefix: str,
+    problems: list[str],
+    notes: list[str],
+) -> bool:
     """Up, down, compare, up again. True when the run cannot go on."""
     before = store.snapshot()
     try:
@@ -78,8 +86,9 @@ def _step(store: Store, migrations: list[Migration], m: Migration, target: Targe
     return False
 
 
-def _full_cycle(store: Store, migrations: list[Migration], empty: object, target: Target, prefix: str,
-                problems: list[str]) -> None:
+def _full_cycle(
+    store: Store, migrations: list[Migration], empty: SchemaModel, target: Target, prefix: str, problems: list[str]
+) -> None:
     """Full down leaves only the ledger; full up again gives an identical schema."""
     if any(not m.reversible and not _may_be_irreversible(m, target.minimum_downgrade) for m in migrations):
         return  # already reported; a full down is impossible
@@ -91,7 +100,9 @@ def _full_cycle(store: Store, migrations: list[Migration], empty: object, target
         problems.append(f"{prefix} full down failed: {exc}")
         return
     if to is None:
-        problems.extend(f"{prefix} full down left more than the ledger: {d}" for d in diff_models(empty, store.snapshot()))  # type: ignore[arg-type]
+        problems.extend(
+            f"{prefix} full down left more than the ledger: {d}" for d in diff_models(empty, store.snapshot())
+        )
     try:
         applier.up(store, migrations, _quiet)
     except HarnessError as exc:

@@ -18,9 +18,7 @@ class CheckFailure(AssertionError):
     def __init__(self, title: str, sections: Sequence[tuple[str, Sequence[str]]]) -> None:
         self.title = title
         self.sections = [(name, list(items)) for name, items in sections if items]
-        body = "\n".join(
-            f"{name}:\n" + "\n".join(f"  - {item}" for item in items) for name, items in self.sections
-        )
+        body = "\n".join(f"{name}:\n" + "\n".join(f"  - {item}" for item in items) for name, items in self.sections)
         super().__init__(f"{title}\n{body}")
 
 
@@ -50,6 +48,12 @@ class Target:
         assert self.cassandra and self.keyspace, "this check needs a Cassandra keyspace"
         s = self.cassandra
         return open_store(
-            CassandraSettings(hosts=s.contact_points, port=s.port, keyspace=self.keyspace, local_dc=s.local_datacenter,
-                              username=s.username, password=s.password)
+            CassandraSettings(
+                hosts=s.contact_points,
+                port=s.port,
+                keyspace=self.keyspace,
+                local_dc=s.local_datacenter,
+                username=s.username,
+                password=s.password,
+            )
         )

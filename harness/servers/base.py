@@ -47,9 +47,7 @@ class Servers:
         cs = data.get("cassandra")
         return cls(
             postgres=PostgresServer(**pg) if pg else None,
-            cassandra=(
-                CassandraServer(**{**cs, "contact_points": tuple(cs["contact_points"])}) if cs else None
-            ),
+            cassandra=(CassandraServer(**{**cs, "contact_points": tuple(cs["contact_points"])}) if cs else None),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -110,9 +111,24 @@ class LocalPostgres:
             os.chown(self.workdir, user.pw_uid, user.pw_gid)
         ids = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
         init = subprocess.run(
-            [str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-             "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"],
-            capture_output=True, text=True, cwd=self.workdir, **ids,  # type: ignore[call-overload]
+            [
+                str(self.bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+                "--no-instructions",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=self.workdir,
+            **ids,  # type: ignore[call-overload]
         )
         if init.returncode != 0:
             self.stop()
@@ -123,12 +139,35 @@ class LocalPostgres:
             if user:
                 os.chown(logfile, user.pw_uid, user.pw_gid)
             self.proc = subprocess.Popen(
-                [str(self.bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(self.workdir),
-                 "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-                 "-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=64MB",
-                 "-c", "log_min_messages=warning"],
-                stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True,
-                preexec_fn=die_with_parent, **ids,  # type: ignore[call-overload]
+                [
+                    str(self.bindir / "postgres"),
+                    "-D",
+                    str(data),
+                    "-p",
+                    str(port),
+                    "-k",
+                    str(self.workdir),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=200",
+                    "-c",
+                    "shared_buffers=64MB",
+                    "-c",
+                    "log_min_messages=warning",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
+                **ids,  # type: ignore[call-overload]
             )
         url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         version = self._wait_ready(url, logfile)
@@ -165,10 +204,8 @@ class LocalPostgres:
                 os.killpg(proc.pid, signal.SIGQUIT)
                 proc.wait(timeout=10)
             except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 proc.wait(timeout=10)
         workdir, self.workdir = self.workdir, None
         if workdir:

@@ -99,8 +99,12 @@ def external_server(opts: ServerOptions, kind: str) -> PostgresServer | Cassandr
     from harness.stores.cassandra_conn import cassandra_version
 
     server = CassandraServer(
-        contact_points=opts.cassandra_hosts, port=opts.cassandra_port, local_datacenter=opts.cassandra_local_dc,
-        provider="external", username=opts.cassandra_username, password=opts.cassandra_password,
+        contact_points=opts.cassandra_hosts,
+        port=opts.cassandra_port,
+        local_datacenter=opts.cassandra_local_dc,
+        provider="external",
+        username=opts.cassandra_username,
+        password=opts.cassandra_password,
     )
     return CassandraServer(**{**server.__dict__, "version": cassandra_version(server)})
 
@@ -114,7 +118,7 @@ def obtain(
     log: Callable[[str], None] = lambda _m: None,
     timeout: float = 240.0,
 ) -> PostgresServer | CassandraServer:
-    """One server of ``kind`` per ``state_root``: the first caller starts it, every later caller (any process) reuses it."""
+    """One server of ``kind`` per ``state_root``: the first caller starts it, every later one (any process) reuses it."""
     provider, why = choose_provider(opts, kind)
     if provider == "external":
         server = external_server(opts, kind)
@@ -125,8 +129,11 @@ def obtain(
             state = supervisor.read_state(state_dir)
             if state is None:
                 log(f"{kind}: starting a {provider} server ({why})")
-                options = {"pg_bindir": opts.pg_bindir, "postgres_image": opts.postgres_image,
-                           "cassandra_image": opts.cassandra_image}
+                options = {
+                    "pg_bindir": opts.pg_bindir,
+                    "postgres_image": opts.postgres_image,
+                    "cassandra_image": opts.cassandra_image,
+                }
                 proc = supervisor.spawn(state_dir, kind, provider, owner=owner, options=options)
                 state = supervisor.wait_ready(state_dir, proc, timeout=timeout)
             server = supervisor.server_from_state(state)

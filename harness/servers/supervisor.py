@@ -8,6 +8,7 @@ server down when the owner is gone, even when the owner was killed with SIGKILL.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -122,13 +123,22 @@ def spawn(
     state_dir.mkdir(parents=True, exist_ok=True)
     for name in (STATE, FAILED):
         (state_dir / name).unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "harness.servers.supervisor", str(state_dir), kind, provider,
-           "--options", json.dumps(options or {})]
+    cmd = [
+        sys.executable,
+        "-m",
+        "harness.servers.supervisor",
+        str(state_dir),
+        kind,
+        provider,
+        "--options",
+        json.dumps(options or {}),
+    ]
     if owner is not None:
         cmd += ["--owner", str(owner)]
     with open(state_dir / LOG, "ab") as logf:
-        return subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        return subprocess.Popen(
+            cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
 
 
 def wait_ready(state_dir: Path, proc: subprocess.Popen[bytes] | None, timeout: float = 180.0) -> dict[str, Any]:
@@ -169,10 +179,8 @@ def stop(state_dir: Path, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-        try:  # reap it if it is our child
+        with contextlib.suppress(ChildProcessError):  # reap it if it is our child
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
     if _alive(pid):
         os.kill(pid, signal.SIGKILL)
     return True

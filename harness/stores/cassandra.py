@@ -7,6 +7,7 @@ the failed statement without repeating the ones that already took effect.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -171,8 +172,14 @@ class CassandraStore:
                 error = f"interrupted: the applier stopped while running statement {(r.statements_done or 0) + 1}"
             out.append(
                 AppliedMigration(
-                    version=r.version, checksum=r.checksum, applied_at=r.applied_at, filename=r.filename,
-                    status=status, statements_done=r.statements_done or 0, done_hash=r.done_hash, error=error,
+                    version=r.version,
+                    checksum=r.checksum,
+                    applied_at=r.applied_at,
+                    filename=r.filename,
+                    status=status,
+                    statements_done=r.statements_done or 0,
+                    done_hash=r.done_hash,
+                    error=error,
                 )
             )
         return sorted(out, key=lambda a: (int(a.version) if a.version.isdigit() else -1, a.version))
@@ -213,10 +220,9 @@ class CassandraStore:
         finally:
             stop.set()
             renewer.join()
-            try:
+            # The lease expires by itself: never hide the real error behind a failed release.
+            with contextlib.suppress(Exception):
                 self._exec(f"DELETE FROM {table} WHERE name = %s IF owner = %s", (LOCK_NAME, self.owner))
-            except Exception:  # the lease expires by itself; never hide the real error behind this one
-                pass
 
     def _renew(self, table: str, stop: threading.Event) -> None:
         while not stop.wait(self.lock_ttl / 3):
@@ -247,17 +253,23 @@ class CassandraStore:
         self._exec(
             f"UPDATE {self.qks}.{LEDGER} SET filename = %s, checksum = %s, applied_at = toTimestamp(now()),"
             " status = %s, statements_done = %s, statements_total = %s, done_hash = %s, error = %s WHERE version = %s",
-            (migration.filename, migration.checksum, status, done, len(migration.up.statements),
-             statements_hash(migration, done), error, migration.version),
+            (
+                migration.filename,
+                migration.checksum,
+                status,
+                done,
+                len(migration.up.statements),
+                statements_hash(migration, done),
+                error,
+                migration.version,
+            ),
         )
 
     def _run(self, migration: Migration, stmt: Statement, k: int, what: str) -> None:
         try:
             result = self._exec(stmt.text)
         except Exception as exc:
-            raise StoreError(
-                f"{migration.path}:{stmt.line}: {what} statement {k} failed: {_error_text(exc)}"
-            ) from None
+            raise StoreError(f"{migration.path}:{stmt.line}: {what} statement {k} failed: {_error_text(exc)}") from None
         self._check_agreement(result, stmt.text)
 
     def apply(self, migration: Migration, resume: AppliedMigration | None = None) -> None:

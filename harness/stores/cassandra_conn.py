@@ -17,11 +17,7 @@ def connect(server: CassandraServer, *, keyspace: str | None = None, timeout: fl
         from cassandra.cluster import Cluster
         from cassandra.policies import DCAwareRoundRobinPolicy
     logging.getLogger("cassandra").setLevel(logging.ERROR)
-    auth = (
-        PlainTextAuthProvider(username=server.username, password=server.password or "")
-        if server.username
-        else None
-    )
+    auth = PlainTextAuthProvider(username=server.username, password=server.password or "") if server.username else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # legacy execution parameters: fine for one session
         cluster = Cluster(

@@ -138,9 +138,7 @@ class PostgresStore:
         return sql.SQL("{}.{}").format(sql.Identifier(self._schema), sql.Identifier(META_TABLE))
 
     def ensure_ledger(self) -> None:
-        self.conn.execute(
-            sql.SQL("CREATE TABLE IF NOT EXISTS {} (version varchar PRIMARY KEY)").format(self._ledger())
-        )
+        self.conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (version varchar PRIMARY KEY)").format(self._ledger()))
         self.conn.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (version varchar PRIMARY KEY, filename text, checksum text,"
@@ -218,8 +216,14 @@ class PostgresStore:
         ]
         self._apply_records(migration, migration.down, "down", records, [(migration.version,)] * 2)
 
-    def _apply_records(self, migration: Migration, section: Section, what: str, records: list[sql.Composed],
-                       params: list[tuple[Any, ...]]) -> None:
+    def _apply_records(
+        self,
+        migration: Migration,
+        section: Section,
+        what: str,
+        records: list[sql.Composed],
+        params: list[tuple[Any, ...]],
+    ) -> None:
         """Run a section and write the ledger in the same transaction (or right after it, without one)."""
 
         def write_ledger() -> None:

@@ -32,8 +32,13 @@ def harness(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
 
 
 def harness_process(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "harness.cli", *args], env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", *args],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def copy_migrations(store: str, dest: Path, count: int | None = None) -> Path:

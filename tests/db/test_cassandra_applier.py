@@ -21,14 +21,18 @@ def cs_env(cassandra_server: CassandraServer, cassandra_keyspace: str, monkeypat
     env = cassandra_env(cassandra_server, cassandra_keyspace)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    directory = tmp_path / "cql"
+    directory: Path = tmp_path / "cql"
     directory.mkdir()
     return directory
 
 
 def cassandra_env(server: CassandraServer, keyspace: str) -> dict[str, str]:
-    return {"CASSANDRA_HOSTS": ",".join(server.contact_points), "CASSANDRA_PORT": str(server.port),
-            "CASSANDRA_KEYSPACE": keyspace, "CASSANDRA_LOCAL_DC": server.local_datacenter}
+    return {
+        "CASSANDRA_HOSTS": ",".join(server.contact_points),
+        "CASSANDRA_PORT": str(server.port),
+        "CASSANDRA_KEYSPACE": keyspace,
+        "CASSANDRA_LOCAL_DC": server.local_datacenter,
+    }
 
 
 @pytest.fixture
@@ -74,8 +78,9 @@ def test_up_status_down_and_reset_on_the_project_migrations(cs_env, cql, cassand
     refused = harness(capsys, "cassandra", "reset", *args)
     assert refused.code == 2 and "--yes" in refused.err
     assert harness(capsys, "cassandra", "reset", "--yes", *args).code == 0
-    rows = cql.execute("SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = %s",
-                       (cassandra_keyspace,))
+    rows = cql.execute(
+        "SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = %s", (cassandra_keyspace,)
+    )
     assert list(rows) == []
 
 
@@ -87,19 +92,31 @@ def test_new_numbers_cassandra_migrations(cs_env, capsys):
 
 def test_a_network_topology_keyspace_is_created_from_configuration(cs_env, cql, cassandra_keyspace, capsys):
     write(cs_env, "001_a.cql", "CREATE TABLE a (id int PRIMARY KEY);\n")
-    result = harness(capsys, "cassandra", "up", "--migrations-dir", str(cs_env),
-                     "--replication", "NetworkTopologyStrategy:datacenter1=1")
+    result = harness(
+        capsys,
+        "cassandra",
+        "up",
+        "--migrations-dir",
+        str(cs_env),
+        "--replication",
+        "NetworkTopologyStrategy:datacenter1=1",
+    )
     assert result.code == 0, result.err
-    row = cql.execute("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = %s",
-                      (cassandra_keyspace,)).one()
+    row = cql.execute(
+        "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = %s", (cassandra_keyspace,)
+    ).one()
     assert row.replication["class"].endswith("NetworkTopologyStrategy")
     assert row.replication["datacenter1"] == "1"
 
 
-def test_a_failure_at_statement_k_is_recorded_refused_then_resumed_after_the_fix(cs_env, cql, cassandra_keyspace,
-                                                                                   capsys):
+def test_a_failure_at_statement_k_is_recorded_refused_then_resumed_after_the_fix(
+    cs_env, cql, cassandra_keyspace, capsys
+):
     args = ("--migrations-dir", str(cs_env))
-    path = write(cs_env, "001_three.cql", """
+    path = write(
+        cs_env,
+        "001_three.cql",
+        """
         -- migrate:up
         CREATE TABLE one (id int PRIMARY KEY);
         CREATE TABLE two (id int PRIMARY KEY, note txt);
@@ -108,7 +125,8 @@ def test_a_failure_at_statement_k_is_recorded_refused_then_resumed_after_the_fix
         DROP TABLE three;
         DROP TABLE two;
         DROP TABLE one;
-        """)
+        """,
+    )
     failed = harness(capsys, "cassandra", "up", *args)
     assert failed.code == 2
     assert f"{path}:3: up statement 2 failed" in failed.err and "fix statement 2" in failed.err
@@ -132,10 +150,14 @@ def test_a_failure_at_statement_k_is_recorded_refused_then_resumed_after_the_fix
 
 def test_a_fix_that_rewrites_statements_already_run_is_refused(cs_env, cql, cassandra_keyspace, capsys):
     args = ("--migrations-dir", str(cs_env))
-    path = write(cs_env, "001_two.cql", """
+    path = write(
+        cs_env,
+        "001_two.cql",
+        """
         CREATE TABLE one (id int PRIMARY KEY);
         CREATE TABLE two (id int PRIMARY KEY, note txt);
-        """)
+        """,
+    )
     assert harness(capsys, "cassandra", "up", *args).code == 2
     path.write_text("CREATE TABLE one_renamed (id int PRIMARY KEY);\nCREATE TABLE two (id int PRIMARY KEY);\n")
     refused = harness(capsys, "cassandra", "up", *args)
@@ -151,31 +173,39 @@ def test_an_irreversible_migration_refuses_down_and_changes_nothing(cs_env, cql,
     assert "kept" in tables(cql, cassandra_keyspace)
 
 
-@pytest.mark.parametrize("content", [
-    "-- migrate:down\nDROP TABLE a;\n",
-    "-- migrate:up\nCREATE TABLE a (id int PRIMARY KEY, s text);\nINSERT INTO a (id, s) VALUES (1, 'open);\n",
-    b"CREATE TABLE a (id int PRIMARY KEY, s text); -- \xff\n",
-    "-- migrate:up transaction:false\nCREATE TABLE a (id int PRIMARY KEY);\n",
-], ids=["down-without-up", "unterminated-string", "not-utf8", "transaction-option"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "-- migrate:down\nDROP TABLE a;\n",
+        "-- migrate:up\nCREATE TABLE a (id int PRIMARY KEY, s text);\nINSERT INTO a (id, s) VALUES (1, 'open);\n",
+        b"CREATE TABLE a (id int PRIMARY KEY, s text); -- \xff\n",
+        "-- migrate:up transaction:false\nCREATE TABLE a (id int PRIMARY KEY);\n",
+    ],
+    ids=["down-without-up", "unterminated-string", "not-utf8", "transaction-option"],
+)
 def test_a_bad_file_leaves_the_keyspace_uncreated(cs_env, cql, cassandra_keyspace, capsys, content):
     write(cs_env, "001_good.cql", "CREATE TABLE good (id int PRIMARY KEY);\n")
     bad = cs_env / "002_bad.cql"
     bad.write_bytes(content if isinstance(content, bytes) else content.encode())
     result = harness(capsys, "cassandra", "up", "--migrations-dir", str(cs_env))
     assert result.code == 2 and f"{bad}:" in result.err
-    rows = cql.execute("SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = %s",
-                       (cassandra_keyspace,))
+    rows = cql.execute(
+        "SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = %s", (cassandra_keyspace,)
+    )
     assert list(rows) == []
 
 
-def test_eight_concurrent_appliers_apply_each_migration_exactly_once(cs_env, cql, cassandra_keyspace,
-                                                                    cassandra_server):
+def test_eight_concurrent_appliers_apply_each_migration_exactly_once(cs_env, cql, cassandra_keyspace, cassandra_server):
     write(cs_env, "000_log.cql", "CREATE TABLE applied_log (version text PRIMARY KEY, runs counter);\n")
     for i in range(1, 5):
-        write(cs_env, f"00{i}_t.cql", f"""
+        write(
+            cs_env,
+            f"00{i}_t.cql",
+            f"""
             CREATE TABLE t{i} (id int PRIMARY KEY);
             UPDATE applied_log SET runs = runs + 1 WHERE version = '00{i}';
-            """)
+            """,
+        )
     env = {**cassandra_env(cassandra_server, cassandra_keyspace)}
     procs = [harness_process(env, "cassandra", "up", "--migrations-dir", str(cs_env)) for _ in range(8)]
     outs = [p.communicate(timeout=240) for p in procs]
@@ -193,8 +223,11 @@ def test_a_lease_left_by_a_dead_applier_is_taken_over_after_it_expires(cs_env, c
     write(cs_env, "000_none.cql", "CREATE TABLE z (id int PRIMARY KEY);\n")
     assert harness(capsys, "cassandra", "up", "--to", "000", *args).code == 0
     # A holder that died without releasing: its row stays until the lease (TTL) runs out.
-    cql.execute(f'INSERT INTO "{cassandra_keyspace}".{LOCK_TABLE} (name, owner, acquired_at) '
-                "VALUES (%s, 'dead-host:1', toTimestamp(now())) USING TTL 3", (LOCK_NAME,))
+    cql.execute(
+        f'INSERT INTO "{cassandra_keyspace}".{LOCK_TABLE} (name, owner, acquired_at) '
+        "VALUES (%s, 'dead-host:1', toTimestamp(now())) USING TTL 3",
+        (LOCK_NAME,),
+    )
     started = time.monotonic()
     result = harness(capsys, "cassandra", "up", *args)
     waited = time.monotonic() - started
@@ -208,8 +241,11 @@ def test_a_held_lease_makes_a_second_applier_give_up_with_a_clear_error(cs_env, 
     args = ("--migrations-dir", str(cs_env), "--lock-timeout", "1")
     write(cs_env, "001_a.cql", "CREATE TABLE a (id int PRIMARY KEY);\n")
     assert harness(capsys, "cassandra", "up", "--to", "000", *args).code == 0
-    cql.execute(f'INSERT INTO "{cassandra_keyspace}".{LOCK_TABLE} (name, owner, acquired_at) '
-                "VALUES (%s, 'busy-host:2', toTimestamp(now())) USING TTL 60", (LOCK_NAME,))
+    cql.execute(
+        f'INSERT INTO "{cassandra_keyspace}".{LOCK_TABLE} (name, owner, acquired_at) '
+        "VALUES (%s, 'busy-host:2', toTimestamp(now())) USING TTL 60",
+        (LOCK_NAME,),
+    )
     result = harness(capsys, "cassandra", "up", *args)
     assert result.code == 2 and "held by busy-host:2" in result.err and "nothing was applied" in result.err
     assert "a" not in tables(cql, cassandra_keyspace)

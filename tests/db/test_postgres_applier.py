@@ -125,13 +125,17 @@ def test_dump_writes_the_schema_and_the_ledger_like_dbmate(pg_env, capsys, tmp_p
 
 def test_a_failing_statement_rolls_the_whole_migration_back(pg_env, pg_conn, capsys):
     write(pg_env, "1_ok.sql", "-- migrate:up\nCREATE TABLE ok (id int);\n-- migrate:down\nDROP TABLE ok;\n")
-    bad = write(pg_env, "2_bad.sql", """
+    bad = write(
+        pg_env,
+        "2_bad.sql",
+        """
         -- migrate:up
         CREATE TABLE half (id int);
         INSERT INTO missing_table VALUES (1);
         -- migrate:down
         DROP TABLE half;
-        """)
+        """,
+    )
     result = harness(capsys, "postgres", "up")
     assert result.code == 2
     assert f"Error: {bad}:3: up failed near `INSERT INTO missing_table VALUES (1);`" in result.err
@@ -142,13 +146,17 @@ def test_a_failing_statement_rolls_the_whole_migration_back(pg_env, pg_conn, cap
 
 
 def test_a_failure_without_transaction_says_what_may_have_happened(pg_env, pg_conn, capsys):
-    write(pg_env, "1_nontx.sql", """
+    write(
+        pg_env,
+        "1_nontx.sql",
+        """
         -- migrate:up transaction:false
         CREATE TABLE kept (id int);
         SELECT 1/0;
         -- migrate:down
         DROP TABLE kept;
-        """)
+        """,
+    )
     result = harness(capsys, "postgres", "up")
     assert result.code == 2 and "division by zero" in result.err and "NOT" not in result.out
     assert "transaction:false" in result.err and "ledger was not changed" in result.err
@@ -157,12 +165,16 @@ def test_a_failure_without_transaction_says_what_may_have_happened(pg_env, pg_co
 
 def test_create_index_concurrently_runs_in_a_section_without_transaction(pg_env, pg_conn, capsys):
     write(pg_env, "1_t.sql", "-- migrate:up\nCREATE TABLE t (a int);\n-- migrate:down\nDROP TABLE t;\n")
-    write(pg_env, "2_idx.sql", """
+    write(
+        pg_env,
+        "2_idx.sql",
+        """
         -- migrate:up transaction:false
         CREATE INDEX CONCURRENTLY t_a_idx ON t (a);
         -- migrate:down transaction:false
         DROP INDEX CONCURRENTLY t_a_idx;
-        """)
+        """,
+    )
     assert harness(capsys, "postgres", "up").code == 0
     assert pg_conn.execute("SELECT to_regclass('t_a_idx')").fetchone() != (None,)
     assert harness(capsys, "postgres", "down").code == 0
@@ -204,7 +216,7 @@ def test_a_ledger_row_without_a_file_is_reported_and_blocks_its_rollback(pg_env,
     assert ledger(pg_conn) == ["1"]
 
 
-BAD_FILES = {
+BAD_FILES: dict[str, tuple[str, str | bytes, str]] = {
     "name": ("create_users.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n", "create_users.sql"),
     "duplicate": ("1_again.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n", "1_again.sql"),
     "no-up-marker": ("3_x.sql", "CREATE TABLE x (id int);\n", "3_x.sql"),
@@ -231,13 +243,17 @@ def test_a_bad_file_is_reported_by_name_and_line_and_nothing_touches_the_databas
 def test_eight_concurrent_appliers_apply_each_migration_exactly_once(pg_env, pg_conn, pg_url):
     for i in range(1, 7):
         # Not idempotent on purpose: a second application would fail and be seen.
-        write(pg_env, f"{i}_m.sql", f"""
+        write(
+            pg_env,
+            f"{i}_m.sql",
+            f"""
             -- migrate:up
             CREATE TABLE t{i} (id int);
             SELECT pg_sleep(0.05);
             -- migrate:down
             DROP TABLE t{i};
-            """)
+            """,
+        )
     env = {"DATABASE_URL": pg_url, "DBMATE_MIGRATIONS_DIR": str(pg_env)}
     procs = [harness_process(env, "postgres", "up") for _ in range(8)]
     outs = [p.communicate(timeout=120) for p in procs]
@@ -248,13 +264,17 @@ def test_eight_concurrent_appliers_apply_each_migration_exactly_once(pg_env, pg_
 
 
 def test_a_lost_connection_mid_migration_leaves_it_unapplied_and_says_so(pg_env, pg_conn, pg_url):
-    write(pg_env, "1_slow.sql", """
+    write(
+        pg_env,
+        "1_slow.sql",
+        """
         -- migrate:up
         CREATE TABLE slow (id int);
         SELECT pg_sleep(30);
         -- migrate:down
         DROP TABLE slow;
-        """)
+        """,
+    )
     proc = harness_process({"DATABASE_URL": pg_url, "DBMATE_MIGRATIONS_DIR": str(pg_env)}, "postgres", "up")
     deadline = time.monotonic() + 30
     killed = 0

@@ -35,9 +35,7 @@ def test_cassandra_creates_writes_and_drops_a_table(cassandra_session):
     assert [tuple(r) for r in cassandra_session.execute("SELECT id, note FROM probe")] == [(1, "a")]
     cassandra_session.execute("DROP TABLE probe")
     ks = cassandra_session.keyspace
-    rows = cassandra_session.execute(
-        "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (ks,)
-    )
+    rows = cassandra_session.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (ks,))
     assert list(rows) == []
 
 

@@ -16,7 +16,7 @@ from tests.plugin.nested import pytest_command, run
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-RECORDER = '''
+RECORDER = """
 import json, os, pathlib, time
 import pytest
 
@@ -26,21 +26,21 @@ def test_record(postgres_server, pg_conn, n):
     out = pathlib.Path(os.environ["OUT_DIR"]) / f"{os.getpid()}-{n}.json"
     out.write_text(json.dumps({"url": postgres_server.url, "pid": os.getpid()}))
     time.sleep(0.2)
-'''
+"""
 
-HANGING = '''
+HANGING = """
 import json, os, pathlib, time
 
 def test_hangs(postgres_server):
     pathlib.Path(os.environ["OUT_DIR"], "ready.json").write_text(json.dumps({"url": postgres_server.url}))
     time.sleep(120)
-'''
+"""
 
-FAILING = '''
+FAILING = """
 def test_fails(postgres_server, pg_conn):
     pg_conn.execute("SELECT 1")
     assert False, "deliberate"
-'''
+"""
 
 
 def _port(url: str) -> int:
@@ -60,10 +60,10 @@ def _leftovers(scratch: Path) -> list[str]:
 def _wait_until(predicate, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
+        if bool(predicate()):
             return True
         time.sleep(0.2)
-    return predicate()
+    return bool(predicate())
 
 
 def test_two_xdist_workers_share_one_postgres_and_leave_nothing(example_project, isolated_env, tmp_path):
@@ -94,8 +94,14 @@ def test_an_interrupted_run_leaves_no_server_process_or_directory(example_projec
     project = example_project(HANGING)
     out = tmp_path / "out"
     out.mkdir()
-    proc = subprocess.Popen(pytest_command("-q", "-s"), cwd=project, env={**isolated_env, "OUT_DIR": str(out)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        pytest_command("-q", "-s"),
+        cwd=project,
+        env={**isolated_env, "OUT_DIR": str(out)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert _wait_until(lambda: (out / "ready.json").exists(), 60), "the nested run never got its server"
         port = _port(json.loads((out / "ready.json").read_text())["url"])

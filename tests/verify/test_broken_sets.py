@@ -11,6 +11,7 @@ import filecmp
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ EXPECTED: dict[str, tuple[str, str] | None] = {
         "C 002_index_events_content.cql: up then down left a difference: index events_content_idx",
     ),
     "type_drift": ("schema", "PG authors.name: contract string, database integer"),
-    "missing_fk": ("schema", "PG posts -> authors: no foreign key (relation \"writes\")"),
+    "missing_fk": ("schema", 'PG posts -> authors: no foreign key (relation "writes")'),
     "missing_cassandra_column": ("schema", "C events.content: column missing"),
     "narrow_column": ("fuzz-postgres", "PG posts.body"),
     "irreversible": ("roundtrip-postgres", "PG 3_backfill_bodies.sql: irreversible (no down section)"),
@@ -67,7 +68,7 @@ def run_check(check: str, target: Target) -> list[str]:
 
 @pytest.mark.parametrize(("name", "check"), cases(), ids=[f"{n}:{c}" for n, c in cases()])
 def test_a_broken_set_fails_exactly_its_intended_check(name, check, request):
-    target_dbs: dict[str, object] = {}
+    target_dbs: dict[str, Any] = {}
     if "postgres" in check or check == "schema":
         target_dbs["postgres_url"] = request.getfixturevalue("pg_url")
     if "cassandra" in check or check == "schema":
@@ -84,16 +85,26 @@ def test_a_broken_set_fails_exactly_its_intended_check(name, check, request):
 
 
 def test_irreversible_is_allowed_up_to_the_minimum_downgrade(pg_url):
-    target = Target(migrations_dir=CORPUS / "irreversible", contract=CORPUS / "irreversible" / "README.md",
-                    postgres_url=pg_url, minimum_downgrade="3")
+    target = Target(
+        migrations_dir=CORPUS / "irreversible",
+        contract=CORPUS / "irreversible" / "README.md",
+        postgres_url=pg_url,
+        minimum_downgrade="3",
+    )
     notes = check_roundtrip(target, "postgres")
     assert notes == ["PG 3_backfill_bodies.sql: irreversible, allowed by the minimum downgrade"]
 
 
 def test_strict_links_turn_the_cross_store_type_mismatch_into_an_error(pg_url, cassandra_server, cassandra_keyspace):
     contract_dir = CORPUS / "good"
-    target = Target(migrations_dir=contract_dir, contract=contract_dir / "README.md", postgres_url=pg_url,
-                    cassandra=cassandra_server, keyspace=cassandra_keyspace, strict_links=True)
+    target = Target(
+        migrations_dir=contract_dir,
+        contract=contract_dir / "README.md",
+        postgres_url=pg_url,
+        cassandra=cassandra_server,
+        keyspace=cassandra_keyspace,
+        strict_links=True,
+    )
     with pytest.raises(CheckFailure) as failure:
         check_schema(target)
     assert "C events.author_id ..> PG authors.id: uuid vs integer" in str(failure.value)
@@ -101,14 +112,20 @@ def test_strict_links_turn_the_cross_store_type_mismatch_into_an_error(pg_url, c
 
 def test_verify_command_reports_a_finding_and_exits_one(postgres_server, cassandra_server, tmp_path):
     env = {
-        "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": postgres_server.url,
-        "CASSANDRA_HOSTS": ",".join(cassandra_server.contact_points), "CASSANDRA_PORT": str(cassandra_server.port),
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "DATABASE_URL": postgres_server.url,
+        "CASSANDRA_HOSTS": ",".join(cassandra_server.contact_points),
+        "CASSANDRA_PORT": str(cassandra_server.port),
         "CASSANDRA_LOCAL_DC": cassandra_server.local_datacenter,
     }
     bad = CORPUS / "type_drift"
     result = subprocess.run(
         [sys.executable, "-m", "harness.cli", "verify", "--migrations", str(bad), "--contract", str(bad / "README.md")],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "schema     contract    FAILED" in result.stdout
