@@ -243,9 +243,15 @@ def unique_name(config: pytest.Config, prefix: str) -> str:
 
 
 def db_url(base: str, dbname: str) -> str:
-    import psycopg
+    """The server's URL pointed at another database (kept a URL: dbmate and users' tools take URLs)."""
+    from urllib.parse import urlsplit, urlunsplit
 
-    return str(psycopg.conninfo.make_conninfo(base, dbname=dbname))
+    parts = urlsplit(base)
+    if parts.scheme not in ("postgres", "postgresql"):
+        import psycopg
+
+        return str(psycopg.conninfo.make_conninfo(base, dbname=dbname))
+    return urlunsplit(parts._replace(path=f"/{dbname}"))
 
 
 @pytest.fixture(scope="session")
