@@ -177,6 +177,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             )
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from harness.errors import HarnessError
+    from harness.servers.select import choose_provider
+
+    cfg = config.stash[_CONFIG]
+    parts = []
+    for kind in supervisor.KINDS:
+        try:
+            provider, why = choose_provider(cfg.servers, kind)
+        except HarnessError as exc:
+            provider, why = "none", str(exc)
+        parts.append(f"{kind} from {provider} ({why})")
+    return ["harness: " + "; ".join(parts) + " — started only if a test needs it"]
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     run_dir = os.environ.get(RUN_DIR)
     if not run_dir or not config.stash.get(_OWNS_RUN, False):

@@ -22,7 +22,7 @@ DEBIAN_GLOB = "/usr/lib/postgresql/*/bin"
 INSTALL_HINT = "install PostgreSQL's server (Debian: apt-get install postgresql-15) or pass --pg-bin-dir"
 
 
-def find_bindir(explicit: str | Path | None = None) -> Path:
+def find_bindir(explicit: str | Path | None = None, *, debian_glob: str = DEBIAN_GLOB) -> Path:
     """Locate initdb/postgres; an error lists every place looked at, because 'not found' alone helps nobody."""
     tried: list[str] = []
     candidates: list[Path] = []
@@ -41,17 +41,16 @@ def find_bindir(explicit: str | Path | None = None) -> Path:
             tried.append(f"{pg_config} --bindir (failed to run)")
     else:
         tried.append("pg_config on PATH (not found)")
-    candidates.extend(sorted(Path("/").glob(DEBIAN_GLOB.lstrip("/")), reverse=True))
-    for name in ("initdb",):
-        found = shutil.which(name)
-        if found:
-            candidates.append(Path(found).parent)
+    candidates.extend(sorted(Path("/").glob(debian_glob.lstrip("/")), reverse=True))
+    found = shutil.which("initdb")
+    if found:
+        candidates.append(Path(found).parent)
     for cand in candidates:
         if (cand / "initdb").is_file() and (cand / "postgres").is_file():
             return cand
         tried.append(f"{cand} (no initdb/postgres there)")
-    if not any(DEBIAN_GLOB in t for t in tried):
-        tried.append(f"{DEBIAN_GLOB} (no match)")
+    if not any(t.startswith(debian_glob.split("*")[0]) for t in tried):
+        tried.append(f"{debian_glob} (no match)")
     listing = "; ".join(tried)
     raise ServerError(f"PostgreSQL server binaries not found. Looked at: {listing}. To fix: {INSTALL_HINT}")
 

@@ -1,0 +1,55 @@
+"""`harness servers up | status | down`, and a test run against the servers it started."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.plugin.nested import pytest_command, run
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+SMOKE = '''
+import pytest
+
+@pytest.mark.smoke
+def test_smoke(postgres_server, pg_conn):
+    assert postgres_server.provider == "external"
+    assert pg_conn.execute("SELECT 1").fetchone() == (1,)
+'''
+
+
+def harness_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_servers_up_exports_a_server_that_a_test_run_uses_and_down_removes_it(example_project, isolated_env):
+    up = harness_cli(isolated_env, "servers", "up", "--only", "postgres", "--provider", "local")
+    try:
+        assert up.returncode == 0, up.stderr
+        exports = dict(line.removeprefix("export ").split("=", 1) for line in up.stdout.splitlines())
+        assert set(exports) == {"DATABASE_URL"}
+        url = exports["DATABASE_URL"].strip("'")
+        again = harness_cli(isolated_env, "servers", "up", "--only", "postgres", "--provider", "local")
+        assert again.stdout == up.stdout, "a second `up` reuses the running server"
+
+        status = harness_cli(isolated_env, "servers", "status")
+        assert status.returncode == 0 and "postgres: local 15" in status.stdout and url in status.stdout
+
+        project = example_project(SMOKE)
+        env = {k: v for k, v in isolated_env.items() if k != "HARNESS_PROVIDER"}
+        result = run(pytest_command("-k", "smoke"), project, {**env, "DATABASE_URL": url})
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "harness: postgres from external (server given by environment or option)" in result.stdout
+        assert "1 passed" in result.stdout
+    finally:
+        down = harness_cli(isolated_env, "servers", "down")
+    assert down.returncode == 0 and "stopped: postgres" in down.stderr
+    assert harness_cli(isolated_env, "servers", "status").returncode == 1
+    leftovers = [p.name for p in Path(isolated_env["TMPDIR"]).iterdir()
+                 if p.name.startswith("harness")]
+    assert leftovers == []
