@@ -27,6 +27,7 @@ from typing import Any
 
 from bench.common import (
     BenchError,
+    Measured,
     Row,
     executable,
     format_table,
@@ -34,6 +35,7 @@ from bench.common import (
     machine,
     median,
     ratio,
+    run_measured,
     run_timed,
     say,
     verdict,
@@ -85,23 +87,25 @@ class Contest:
 
     tools: tuple[str, ...]
     samples: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
 
-    def add(self, tool: str, seconds: float) -> None:
-        self.samples.setdefault(tool, []).append(seconds)
+    def add(self, tool: str, measured: Measured) -> None:
+        self.samples.setdefault(tool, []).append(measured.wall)
+        self.cpu.setdefault(tool, []).append(measured.cpu)
 
 
 def interleave(
-    rounds: int, tools: dict[str, Callable[[int], float]], contest: Contest, warmup: bool = True
+    rounds: int, tools: dict[str, Callable[[int], Measured]], contest: Contest, warmup: bool = True
 ) -> None:
     """Run every tool once per round, in a fixed order (A B A B ...); round 0 is a discarded warm-up."""
     first = 0 if warmup else 1
     for r in range(first, rounds + 1):
         line = []
         for name, run in tools.items():
-            seconds = run(r)
+            measured = run(r)
             if r > 0:
-                contest.add(name, seconds)
-            line.append(f"{name} {seconds:.2f}s")
+                contest.add(name, measured)
+            line.append(f"{name} {measured.wall:.2f}s (cpu {measured.cpu:.2f}s)")
         label = "warm-up" if r == 0 else f"round {r}/{rounds}"
         say(f"  {label}: " + ", ".join(line) + f"  (load {loadavg()})")
 
@@ -141,19 +145,19 @@ class PgRig:
         if applied != self.count:
             raise BenchError(f"{dbname}: {applied} migrations recorded, expected {self.count}")
 
-    def run_harness(self, r: int) -> float:
+    def run_harness(self, r: int) -> Measured:
         db = f"bench_harness_{r}"
         env = {"DATABASE_URL": pg_url(self.server.url, db), "DBMATE_MIGRATIONS_DIR": str(self.migrations)}
-        seconds = run_timed([self.harness, "postgres", "up"], env)
+        measured = run_measured([self.harness, "postgres", "up"], env)
         self._check_and_drop(db)
-        return seconds
+        return measured
 
-    def run_dbmate(self, r: int) -> float:
+    def run_dbmate(self, r: int) -> Measured:
         db = f"bench_dbmate_{r}"
         env = {"DATABASE_URL": pg_url(self.server.url, db), "DBMATE_MIGRATIONS_DIR": str(self.migrations)}
-        seconds = run_timed([self.dbmate, "--no-dump-schema", "up"], env)
+        measured = run_measured([self.dbmate, "--no-dump-schema", "up"], env)
         self._check_and_drop(db)
-        return seconds
+        return measured
 
 
 def bench_postgres(runs: int, count: int, work: Path, profile: bool) -> list[Row]:
@@ -184,6 +188,8 @@ def bench_postgres(runs: int, count: int, work: Path, profile: bool) -> list[Row
         Row(f"dbmate --no-dump-schema up, {count} migrations", tuple(d)),
         Row("ratio harness/dbmate (per round)", tuple(per_round), "x", PG_TARGET,
             f"ratio of medians {ratio(median(h), median(d)):.2f}"),
+        Row("  CPU (user+sys) of harness", tuple(contest.cpu["harness"])),
+        Row("  CPU (user+sys) of dbmate", tuple(contest.cpu["dbmate"])),
         *startup,
     ]
 
@@ -221,35 +227,35 @@ class CqlRig:
         if tables != self.count + extra:
             raise BenchError(f"keyspace {keyspace}: {tables} tables, expected {self.count + extra}")
 
-    def run_harness(self, r: int) -> float:
+    def run_harness(self, r: int) -> Measured:
         ks = f"bench_harness_{r}"
         env = {"CASSANDRA_HOSTS": self.server.contact_points[0], "CASSANDRA_PORT": str(self.server.port),
                "CASSANDRA_KEYSPACE": ks, "CASSANDRA_LOCAL_DC": self.server.local_datacenter}
-        seconds = run_timed([self.harness, "cassandra", "up", "--migrations-dir", str(self.marked)], env)
+        measured = run_measured([self.harness, "cassandra", "up", "--migrations-dir", str(self.marked)], env)
         self._check_and_drop(ks, extra=2)  # the ledger and the lock table
-        return seconds
+        return measured
 
-    def run_cqlsh_files(self, r: int) -> float:
+    def run_cqlsh_files(self, r: int) -> Measured:
         """One cqlsh process per migration file, in order, after one that creates the keyspace."""
         ks = f"bench_cqlsh_files_{r}"
         began = time.perf_counter()
-        run_timed(self._cqlsh("-e", f"CREATE KEYSPACE {ks} WITH replication = {REPLICATION}"))
+        cpu = run_measured(self._cqlsh("-e", f"CREATE KEYSPACE {ks} WITH replication = {REPLICATION}")).cpu
         for path in sorted(self.plain.glob("*.cql")):
-            run_timed(self._cqlsh("-k", ks, "-f", str(path)))
+            cpu += run_measured(self._cqlsh("-k", ks, "-f", str(path))).cpu
         seconds = time.perf_counter() - began
         self._check_and_drop(ks)
-        return seconds
+        return Measured(seconds, cpu)
 
-    def run_cqlsh_concat(self, r: int) -> float:
+    def run_cqlsh_concat(self, r: int) -> Measured:
         """One cqlsh process running one file: keyspace, USE, then every migration."""
         ks = f"bench_cqlsh_concat_{r}"
         script = self.work / f"{ks}.cql"
         script.write_text(
             f"CREATE KEYSPACE {ks} WITH replication = {REPLICATION};\nUSE {ks};\n" + self.concat_template.read_text()
         )
-        seconds = run_timed(self._cqlsh("-f", str(script)))
+        measured = run_measured(self._cqlsh("-f", str(script)))
         self._check_and_drop(ks)
-        return seconds
+        return measured
 
 
 def bench_cassandra(runs: int, count: int, work: Path, profile: bool, concat_only: bool) -> list[Row]:
@@ -265,7 +271,7 @@ def bench_cassandra(runs: int, count: int, work: Path, profile: bool, concat_onl
         rig = CqlRig(server, marked, plain, concat, count, work)
         check_cqlsh(rig)
         contest = Contest(("harness", "cqlsh-files", "cqlsh-concat"))
-        tools: dict[str, Callable[[int], float]] = {"harness": rig.run_harness}
+        tools: dict[str, Callable[[int], Measured]] = {"harness": rig.run_harness}
         if not concat_only:
             tools["cqlsh-files"] = rig.run_cqlsh_files
         tools["cqlsh-concat"] = rig.run_cqlsh_concat
@@ -291,6 +297,8 @@ def bench_cassandra(runs: int, count: int, work: Path, profile: bool, concat_onl
         rows.append(Row(what, tuple(other)))
         rows.append(Row(f"ratio harness/{tool} (per round)", tuple(a / b for a, b in zip(h, other, strict=True)),
                         "x", CQL_TARGET, f"ratio of medians {ratio(median(h), median(other)):.2f}"))
+    for tool, values in contest.cpu.items():
+        rows.append(Row(f"  CPU (user+sys) of {tool}", tuple(values)))
     return [*rows, *startup]
 
 
@@ -330,37 +338,37 @@ def profile_harness(store: str, env: dict[str, str], work: Path, extra: list[str
     print(_profile_summary(stats))
 
 
+PROBES: tuple[tuple[str, str, str], ...] = (
+    ("imports (all modules)", "<frozen importlib._bootstrap>", "_find_and_load"),
+    ("argument parser (imports harness.cli_servers)", "harness/cli.py", "build_parser"),
+    ("harness.cli_servers import (servers, filelock, asyncio)", "harness/cli_servers.py", "<module>"),
+    ("open the store (driver import + connect)", "harness/settings.py", "open_store"),
+    ("discover + parse migration files", "harness/migrations.py", "discover"),
+    ("applier.up (lock, ledger read, all migrations)", "harness/applier.py", "up"),
+    ("postgres: apply (body + ledger, one transaction each)", "harness/stores/postgres.py", "apply"),
+    ("postgres: ledger inserts", "harness/stores/postgres.py", "write_ledger"),
+    ("psycopg Connection.execute (every round trip)", "psycopg/connection.py", "execute"),
+    ("cassandra: every driver round trip (_exec)", "harness/stores/cassandra.py", "_exec"),
+    ("cassandra: migration statements (+ driver's agreement wait)", "harness/stores/cassandra.py", "_run"),
+    ("cassandra: per-statement ledger writes (_record)", "harness/stores/cassandra.py", "_record"),
+    ("cassandra: keyspace + ledger + lock tables (ensure_ledger)", "harness/stores/cassandra.py", "ensure_ledger"),
+    ("cassandra: lease lock (LWT) acquire/release", "harness/stores/cassandra.py", "lock"),
+    ("cassandra: ledger read (applied)", "harness/stores/cassandra.py", "applied"),
+    ("waiting on the driver's response threads", "threading.py", "wait"),
+)
+
+
 def _profile_summary(stats: pstats.Stats) -> str:
-    """Cumulative seconds of the functions that answer 'imports? round trips? agreement waits?'."""
-    probes = {
-        "imports (<frozen importlib._bootstrap> _find_and_load)": ("_find_and_load",),
-        "driver round trips (Session.execute)": ("execute",),
-        "schema agreement waits": ("wait_for_schema_agreement",),
-        "driver connect (Cluster.connect)": ("connect",),
-        "psycopg Connection.execute": ("execute",),
-        "socket waits (select/poll/Event.wait)": ("wait",),
-    }
+    """Cumulative seconds and calls of the functions that answer: imports? round trips? ledger? agreement?"""
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-    lines = ["", "| probe (cumulative, may overlap) | seconds | calls |", "|---|---:|---:|"]
-    for label, names in probes.items():
-        best: tuple[float, int, str] = (0.0, 0, "")
-        for (filename, _line, func), (_cc, calls, _tt, cum, _callers) in raw.items():
-            if func in names and cum > best[0] and _matches(label, filename):
-                best = (cum, calls, f"{Path(filename).name}:{func}")
-        lines.append(f"| {label} [{best[2]}] | {best[0]:.2f} | {best[1]} |")
+    lines = ["", "| where the time goes (cumulative, overlapping) | seconds | calls |", "|---|---:|---:|"]
+    for label, suffix, name in PROBES:
+        hits = [(cum, calls) for (filename, _line, func), (_cc, calls, _tt, cum, _callers) in raw.items()
+                if func == name and filename.endswith(suffix)]
+        if hits:
+            cum, calls = max(hits)
+            lines.append(f"| {label} | {cum:.3f} | {calls} |")
     return "\n".join(lines)
-
-
-def _matches(label: str, filename: str) -> bool:
-    if "Session.execute" in label:
-        return filename.endswith("cassandra/cluster.py") or "cluster" in filename
-    if "psycopg" in label:
-        return "psycopg" in filename
-    if "Cluster.connect" in label:
-        return "cluster" in filename
-    if "socket waits" in label:
-        return "threading" in filename
-    return True
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -65,16 +66,35 @@ def executable(name: str) -> str:
     return found
 
 
-def run_timed(command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> float:
-    """Wall seconds of one whole process (start-up included); BenchError if it exits non-zero."""
+@dataclass(frozen=True)
+class Measured:
+    """One finished process: wall seconds, and CPU seconds (user + system) it and its waited children used."""
+
+    wall: float
+    cpu: float
+
+
+def run_measured(command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Measured:
+    """Run one whole process (start-up included); BenchError if it exits non-zero.
+
+    CPU time comes from RUSAGE_CHILDREN deltas: a number that the machine's load disturbs far less than wall time.
+    """
     full_env = {**os.environ, **(env or {})}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run(list(command), env=full_env, cwd=cwd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
         raise BenchError(f"`{' '.join(command)}` exited {done.returncode}:\n{tail}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measured(elapsed, cpu)
+
+
+def run_timed(command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> float:
+    """Wall seconds of one whole process (start-up included); BenchError if it exits non-zero."""
+    return run_measured(command, env, cwd).wall
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -102,7 +122,7 @@ class Row:
 
 def _fmt(value: float, unit: str) -> str:
     if unit == "ms":
-        return f"{value:.1f}"
+        return f"{value:.1f}" if value >= 1 else f"{value:.3f}"
     if unit == "MiB":
         return f"{value:.0f}"
     if unit == "x":

@@ -56,8 +56,10 @@ def main() -> int:
     results = {kind: measure(kind, images[kind], args.runs) for kind in wanted}
     print(f"\n{'container':<10} {'image':<24} {'median s':>9} {'min s':>7} {'max s':>7}  runs")
     for kind, times in results.items():
-        print(f"{kind:<10} {images[kind]:<24} {statistics.median(times):>9.2f} {min(times):>7.2f} "
-              f"{max(times):>7.2f}  {len(times)}")
+        print(
+            f"{kind:<10} {images[kind]:<24} {statistics.median(times):>9.2f} {min(times):>7.2f} "
+            f"{max(times):>7.2f}  {len(times)}"
+        )
     return 0
 
 

@@ -12,16 +12,22 @@ Measured, each on a fresh server per run (median of --runs):
   cache dir, and the warm no-op call.
 
     python -m bench.servers [--runs 5] [--db-runs 50] [--only postgres|cassandra|pertest|fetch|docker ...]
+                            [--tmpdir /dev/shm ...] [--empty-maven-repo]
+
+``--tmpdir DIR`` repeats the local-provider sections with the servers' data directories under DIR (for example
+tmpfs), next to the default temporary directory, because disk speed dominates CREATE DATABASE on these machines.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -164,12 +170,19 @@ def _maven_repo_has(version: str) -> bool:
     return (Path.home() / ".m2" / "repository" / "org" / "apache" / "cassandra" / "cassandra-all" / version).is_dir()
 
 
-def bench_fetch(runs: int) -> list[Row]:
-    """One cold fetch into an empty cache dir (not repeated: it is the slow, network-bound step), then warm no-ops."""
+def bench_fetch(runs: int, empty_maven_repo: bool = False) -> list[Row]:
+    """One cold fetch into an empty cache dir (not repeated: it is the slow, network-bound step), then warm no-ops.
+
+    ``empty_maven_repo`` also points Maven at an empty local repository (MAVEN_OPTS=-Dmaven.repo.local=...), so
+    the cold fetch is a real download from Maven's central repository: opt-in, because it leaves 127.0.0.1.
+    """
     from harness.servers.cassandra_dist import CASSANDRA_VERSION, fetch_cassandra
 
-    warm_repo = _maven_repo_has(CASSANDRA_VERSION)
+    warm_repo = _maven_repo_has(CASSANDRA_VERSION) and not empty_maven_repo
     cache = Path(tempfile.mkdtemp(prefix="harness-bench-cache-"))
+    saved_opts = os.environ.get("MAVEN_OPTS")
+    if empty_maven_repo:
+        os.environ["MAVEN_OPTS"] = f"{saved_opts or ''} -Dmaven.repo.local={cache / 'm2'}".strip()
     try:
         began = time.perf_counter()
         lib = fetch_cassandra(cache=cache, log=say)
@@ -182,6 +195,11 @@ def bench_fetch(runs: int) -> list[Row]:
             fetch_cassandra(cache=cache)
             warm.append((time.perf_counter() - began) * 1000)
     finally:
+        if empty_maven_repo:
+            if saved_opts is None:
+                os.environ.pop("MAVEN_OPTS", None)
+            else:
+                os.environ["MAVEN_OPTS"] = saved_opts
         shutil.rmtree(cache, ignore_errors=True)
     source = "Maven's local repository (~/.m2) already held the artifacts: a copy, no download" if warm_repo \
         else "downloaded from Maven's central repository"
@@ -243,11 +261,31 @@ def bench_docker(runs: int) -> tuple[list[Row], list[str]]:
     return rows, []
 
 
+@contextmanager
+def data_under(directory: str | None) -> Iterator[str]:
+    """Make the providers' ``tempfile.mkdtemp`` calls land in ``directory`` (None: the system default)."""
+    saved = tempfile.tempdir
+    tempfile.tempdir = directory
+    try:
+        yield tempfile.gettempdir()
+    finally:
+        tempfile.tempdir = saved
+
+
+def labelled(rows: list[Row], where: str) -> list[Row]:
+    """Tag each row with the directory the server kept its data in."""
+    return [Row(f"{r.what} [data in {where}]", r.values, r.unit, r.target, r.note) for r in rows]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="server starts per provider (5)")
     parser.add_argument("--db-runs", type=int, default=50, help="per-test database cycles (50)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
+    parser.add_argument("--empty-maven-repo", action="store_true",
+                        help="fetch: make the cold fetch a real download (empty Maven repository; uses the network)")
+    parser.add_argument("--tmpdir", action="append", default=[],
+                        help="also measure the local providers with their data under this directory (repeatable)")
     args = parser.parse_args(argv)
     wanted = args.only or list(SECTIONS)
     print(f"## bench.servers ({machine()})\n")
@@ -258,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         "postgres": lambda: bench_local_postgres(args.runs),
         "pertest": lambda: bench_per_test_database(args.db_runs),
         "cassandra": lambda: bench_local_cassandra(args.runs),
-        "fetch": lambda: bench_fetch(args.runs),
+        "fetch": lambda: bench_fetch(args.runs, args.empty_maven_repo),
     }
     try:
         for name in SECTIONS:
@@ -269,8 +307,13 @@ def main(argv: list[str] | None = None) -> int:
                 found, skipped = bench_docker(args.runs)
                 rows += found
                 notes += skipped
-            else:
+            elif name == "fetch":
                 rows += steps[name]()
+            else:
+                for directory in [None, *args.tmpdir]:
+                    with data_under(directory) as where:
+                        say(f"  data directories under {where}")
+                        rows += labelled(steps[name](), where)
             notes.append(f"load average after {name}: {loadavg()}")
     except BenchError as exc:
         print(f"Error: {exc}", file=sys.stderr)

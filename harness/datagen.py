@@ -28,15 +28,17 @@ an example. Cassandra partition keys are never empty (Cassandra refuses empty pa
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
+from hypothesis import reject
 from hypothesis import strategies as st
 
 from harness.schema import types as schema_types
@@ -52,8 +54,8 @@ MAX_DIGITS = 18
 MAX_SCALE = 6
 FIRST_INSTANT = datetime(1900, 1, 1)
 LAST_INSTANT = datetime(2200, 12, 31, 23, 59, 59, 999999)
-OFFSETS = (timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8)))
-_TEXT_ALPHABET = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+OFFSETS = (UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8)))
+_TEXT_ALPHABET = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 _ASCII_ALPHABET = st.characters(min_codepoint=1, max_codepoint=127)
 
 
@@ -147,7 +149,8 @@ def postgres_kind(store_type: str, model: SchemaModel | None = None) -> Kind | N
     if t.endswith("[]"):
         element = postgres_kind(t[:-2], model)
         return Kind("list", element=element) if element and element.name not in ("list", "json") else None
-    mods = [m.strip() for m in (_MODIFIERS.search(t).group(1).split(",") if _MODIFIERS.search(t) else [])]
+    found = _MODIFIERS.search(t)
+    mods = [m.strip() for m in found.group(1).split(",")] if found else []
     base = schema_types.base_type(t)
     if model is not None:
         enum = next((e for e in model.enums if e.name == base), None)
@@ -440,7 +443,7 @@ def coerce(kind: Kind, literal: str) -> object:
             return date.fromisoformat(literal)
         if name == "timestamp":
             value = datetime.fromisoformat(literal)
-            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
     except (InvalidOperation, KeyError) as exc:
         raise ValueError(literal) from exc
     raise ValueError(f"no literals of kind {name}")
@@ -453,7 +456,7 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 
 def _comparable(value: object) -> object:
     if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
@@ -509,7 +512,7 @@ class ColumnPlan:
 
     @property
     def describe(self) -> str:
-        return f"contract {self.contract_type}" if self.contract_type else self.store_type
+        return f"contract {self.contract_type}" if self.contract_type else f"{self.store_type} value"
 
 
 @dataclass(frozen=True)
@@ -616,9 +619,9 @@ def _unique_sets(table: Table) -> list[tuple[str, tuple[str, ...]]]:
             found.append((c.name, c.columns))
     names = set(table.column_names)
     for i in table.indexes:
-        if i.unique and not i.predicate and i.columns and all(x in names for x in i.columns):
-            if all(cols != i.columns for _, cols in found):
-                found.append((i.name, i.columns))
+        plain = i.unique and not i.predicate and i.columns and all(x in names for x in i.columns)
+        if plain and all(cols != i.columns for _, cols in found):
+            found.append((i.name, i.columns))
     return found
 
 
@@ -654,11 +657,13 @@ def plan_tables(model: SchemaModel, contract: Contract | None = None) -> list[Ta
         cols = {c.name: _column_plan(model, table, c.name, ctypes.get(name, {}).get(c.name)) for c in table.columns}
         checks: list[CheckRule] = []
         unknown: list[str] = []
-        sources = [(c.name, c.definition, None) for c in table.constraints if c.kind == "check"]
-        for col in table.columns:  # a domain's CHECKs constrain the column typed with it
-            dom = next((d for d in model.domains if d.name == schema_types.base_type(col.type)), None)
+        sources: list[tuple[str, str, str | None]] = [
+            (c.name, c.definition, None) for c in table.constraints if c.kind == "check"
+        ]
+        for live in table.columns:  # a domain's CHECKs constrain the column typed with it
+            dom = next((d for d in model.domains if d.name == schema_types.base_type(live.type)), None)
             if dom is not None:
-                sources += [(f"{dom.name}_check", d, col.name) for d in dom.checks]
+                sources += [(f"{dom.name}_check", d, live.name) for d in dom.checks]
         for cname, definition, value_name in sources:
             parsed = parse_check(cname, definition, value_name=value_name)
             ok = parsed.known and all(
@@ -669,8 +674,8 @@ def plan_tables(model: SchemaModel, contract: Contract | None = None) -> list[Ta
                 checks.extend(parsed.rules)
             else:
                 unknown.append(cname)
-        for col in list(cols.values()):
-            cols[col.name] = replace(col, rules=tuple(r for r in checks if r.column == col.name))
+        for plan_col in list(cols.values()):
+            cols[plan_col.name] = replace(plan_col, rules=tuple(r for r in checks if r.column == plan_col.name))
         fks: list[ForeignKey] = []
         null_fks: list[ForeignKey] = []
         reasons: list[str] = []
@@ -683,10 +688,13 @@ def plan_tables(model: SchemaModel, contract: Contract | None = None) -> list[Ta
                 null_fks.append(ref)
             else:
                 reasons.append(f"foreign key {fk.name} to {fk.ref_table} cannot be satisfied (cycle or unsupported)")
-        for col in cols.values():
-            if col.kind is None or col.kind.name == "counter":
-                if col.key in ("partition_key", "clustering") or not (col.nullable or col.defaulted):
-                    reasons.append(f"column {col.name} has type {col.store_type}, which the generator does not support")
+        for plan_col in cols.values():
+            ungenerated = plan_col.kind is None or plan_col.kind.name == "counter"
+            needed = plan_col.key in ("partition_key", "clustering") or not (plan_col.nullable or plan_col.defaulted)
+            if ungenerated and needed:
+                reasons.append(
+                    f"column {plan_col.name} has type {plan_col.store_type}, which the generator does not support"
+                )
         if model.store == "cassandra" and any(c.kind is not None and c.kind.name == "counter" for c in cols.values()):
             reasons.append("counter tables take UPDATE, not INSERT")
         keyed = sorted((c for c in table.columns if c.kind in ("partition_key", "clustering")),
@@ -807,6 +815,25 @@ def base_strategy(kind: Kind) -> st.SearchStrategy[Any]:
     raise ValueError(f"no strategy for kind {name}")
 
 
+@dataclass(frozen=True)
+class _Satisfies:
+    """Filter predicate: passes ``rules`` (and breaks ``broken`` when set). A class, not a lambda, so that
+    hypothesis does not parse its source on every strategy it builds."""
+
+    kind: Kind
+    rules: tuple[CheckRule, ...]
+    broken: CheckRule | None = None
+
+    def __call__(self, value: object) -> bool:
+        if self.broken is not None and satisfies(self.broken, self.kind, value):
+            return False
+        return all(satisfies(r, self.kind, value) for r in self.rules)
+
+
+def _non_empty(value: object) -> bool:
+    return value not in ("", b"")
+
+
 def constrained(kind: Kind, rules: Sequence[CheckRule]) -> st.SearchStrategy[Any]:
     """Non-null values of ``kind`` that satisfy every rule (vocabulary and bounds become the domain)."""
     rules = [r for r in rules if rule_applies(r, kind)]
@@ -814,7 +841,7 @@ def constrained(kind: Kind, rules: Sequence[CheckRule]) -> st.SearchStrategy[Any
     if vocab:
         values = [coerce(kind, v) for v in vocab[0].values]
         others = [r for r in rules if r is not vocab[0]]
-        return st.sampled_from(values).filter(lambda v: all(satisfies(r, kind, v) for r in others))
+        return st.sampled_from(values).filter(_Satisfies(kind, tuple(others)))
     if kind.name == "int":
         lo, hi, rest = _int_bounds(kind, rules)
         strategy: st.SearchStrategy[Any] = st.integers(lo, hi) if lo <= hi else st.nothing()
@@ -832,7 +859,7 @@ def constrained(kind: Kind, rules: Sequence[CheckRule]) -> st.SearchStrategy[Any
     else:
         strategy, rest = base_strategy(kind), list(rules)
     if rest:
-        strategy = strategy.filter(lambda v: all(satisfies(r, kind, v) for r in rest))
+        strategy = strategy.filter(_Satisfies(kind, tuple(rest)))
     return strategy
 
 
@@ -849,9 +876,10 @@ def breaking(kind: Kind, rule: CheckRule, others: Sequence[CheckRule]) -> st.Sea
         strategy = _text(kind, n, n + 20) if (kind.max_length or MAX_STRING) >= n else st.nothing()
     else:
         strategy = base_strategy(kind)
-    return strategy.filter(lambda v: not satisfies(rule, kind, v) and all(satisfies(r, kind, v) for r in others))
+    return strategy.filter(_Satisfies(kind, tuple(others), broken=rule))
 
 
+@functools.lru_cache(maxsize=4096)
 def value_strategy(col: ColumnPlan, *, allow_null: bool = True) -> st.SearchStrategy[Any]:
     """Valid values of one column: its domain narrowed by its rules, NULL when the column allows it."""
     if col.domain is None:
@@ -861,72 +889,82 @@ def value_strategy(col: ColumnPlan, *, allow_null: bool = True) -> st.SearchStra
         domain = col.kind
     strategy = constrained(domain, col.rules)
     if col.key == "partition_key":
-        strategy = strategy.filter(lambda v: v not in ("", b""))
+        strategy = strategy.filter(_non_empty)
     if allow_null and col.nullable and col.key == "regular":
         return st.none() | strategy
     return strategy
 
 
+@functools.lru_cache(maxsize=4096)
 def store_strategy(col: ColumnPlan) -> st.SearchStrategy[Any]:
     """Valid non-null values sized to the store type itself (used for rule-breaking rows)."""
     assert col.kind is not None
     strategy = constrained(col.kind, col.rules)
-    return strategy.filter(lambda v: v not in ("", b"")) if col.key == "partition_key" else strategy
+    return strategy.filter(_non_empty) if col.key == "partition_key" else strategy
 
 
-def _unique_fns(plan: TablePlan, present: Callable[[str], bool]) -> tuple[Callable[[Row], object], ...]:
-    fns: list[Callable[[Row], object]] = []
-    for _, cols in plan.unique:
-        if all(present(c) for c in cols):
-            fns.append(lambda row, cols=cols: tuple(row.get(c) for c in cols))
+def _unique_keys(plan: TablePlan, omitted: frozenset[str]) -> tuple[tuple[str, ...], ...]:
+    """Column sets whose values must differ between rows of one example (omitted ones the database fills)."""
+    sets = [cols for _, cols in plan.unique if not set(cols) & omitted]
     if plan.store == "cassandra" and plan.partition_key:
-        key = (*plan.partition_key, *plan.clustering)
-        fns.append(lambda row: tuple(row.get(c) for c in key))
-    return tuple(fns)
+        sets.append((*plan.partition_key, *plan.clustering))
+    return tuple(sets)
+
+
+def _never_given(col: ColumnPlan) -> bool:
+    return col.generated or col.identity_always or col.kind is None or col.kind.name == "counter"
+
+
+def _draw_row(
+    draw: st.DrawFn, plan: TablePlan, counts: Mapping[str, int], omitted: frozenset[str], non_null: frozenset[str]
+) -> Row:
+    fk_cols = plan.fk_columns
+    values: Row = {}
+    for c in plan.columns:
+        if c.name not in omitted and c.name not in fk_cols:
+            values[c.name] = draw(value_strategy(c, allow_null=c.name not in non_null))
+    for fk in plan.null_foreign_keys:
+        values.update((c, None) for c in fk.columns)
+    for fk in plan.foreign_keys:
+        nullable = all(plan.column(c).nullable for c in fk.columns) and not set(fk.columns) & non_null
+        if nullable and draw(st.integers(0, 3)) == 0:
+            values.update((c, None) for c in fk.columns)
+        else:
+            i = draw(st.integers(0, counts[fk.ref_table] - 1))
+            values.update((c, Ref(fk.ref_table, i, rc)) for c, rc in zip(fk.columns, fk.ref_columns, strict=True))
+    return values
 
 
 @st.composite
-def _table_rows(
-    draw: st.DrawFn,
-    plan: TablePlan,
-    counts: Mapping[str, int],
-    min_rows: int,
-    max_rows: int,
-    non_null: frozenset[str],
-) -> list[Row]:
-    omit = {
-        c.name
-        for c in plan.columns
-        if c.generated or c.identity_always or (c.defaulted and draw(st.booleans()))
-        or c.kind is None or (c.kind.name == "counter")
-    }  # fmt: skip
-    fk_cols = plan.fk_columns
-    fields: dict[str, st.SearchStrategy[Any]] = {}
-    for c in plan.columns:
-        if c.name in omit or c.name in fk_cols:
-            continue
-        fields[c.name] = value_strategy(c, allow_null=c.name not in non_null)
-
-    @st.composite
-    def row(d: st.DrawFn) -> Row:
-        values: Row = d(st.fixed_dictionaries(fields))
-        for fk in plan.null_foreign_keys:
-            for c in fk.columns:
-                values[c] = None
-        for fk in plan.foreign_keys:
-            nullable = all(plan.column(c).nullable for c in fk.columns) and not (set(fk.columns) & non_null)
-            if nullable and d(st.integers(0, 3)) == 0:
-                refs: list[object] = [None] * len(fk.columns)
-            else:
-                i = d(st.integers(0, counts[fk.ref_table] - 1))
-                refs = [Ref(fk.ref_table, i, rc) for rc in fk.ref_columns]
-            values.update(zip(fk.columns, refs, strict=True))
-        return values
-
-    present = (lambda name: name not in omit)  # fmt: skip
-    rows = draw(st.lists(row(), min_size=min_rows, max_size=max(min_rows, max_rows),
-                         unique_by=_unique_fns(plan, present) or None))  # fmt: skip
-    return list(rows)
+def _example(
+    draw: st.DrawFn, tables: tuple[TablePlan, ...], target: str, min_rows: int, max_rows: int, non_null: frozenset[str]
+) -> Example:
+    counts: dict[str, int] = {}
+    out: Example = []
+    for plan in tables:
+        is_target = plan.name == target
+        keep = non_null if is_target else frozenset()
+        omitted = frozenset(c.name for c in plan.columns if _never_given(c) or (c.defaulted and draw(st.booleans())))
+        low = min_rows if is_target else 1
+        wanted = draw(st.integers(low, max(low, max_rows if is_target else min(max_rows, 2))))
+        keys = _unique_keys(plan, omitted)
+        seen: list[set[tuple[object, ...]]] = [set() for _ in keys]
+        rows: list[Row] = []
+        for _ in range(wanted + 3):
+            if len(rows) == wanted:
+                break
+            row = _draw_row(draw, plan, counts, omitted, keep)
+            tuples = [tuple(row.get(c) for c in cols) for cols in keys]
+            if any(t in s for t, s in zip(tuples, seen, strict=True)):
+                continue
+            for t, s in zip(tuples, seen, strict=True):
+                s.add(t)
+            rows.append(row)
+        if len(rows) < low:
+            reject()
+        counts[plan.name] = len(rows)
+        out += [(plan.name, r) for r in rows]
+    return out
 
 
 def example_strategy(
@@ -939,25 +977,12 @@ def example_strategy(
 ) -> st.SearchStrategy[Example]:
     """A foreign-key-closed set of valid rows ending with rows of ``target``, parents first.
 
-    The target gets at least ``min_rows`` rows; ``non_null`` columns of the target are never NULL.
+    The target gets ``min_rows``..``max_rows`` rows, each ancestor 1..2; ``non_null`` columns of the target
+    are never NULL. Rows of one table differ on every unique column set they give values for.
     """
     by_name = plans if isinstance(plans, Mapping) else {p.name: p for p in plans}
-    tables = [*ancestors(by_name, target), target]
-    keep = frozenset(non_null)
-
-    @st.composite
-    def build(draw: st.DrawFn) -> Example:
-        counts: dict[str, int] = {}
-        out: Example = []
-        for name in tables:
-            is_target = name == target
-            rows = draw(_table_rows(by_name[name], counts, min_rows if is_target else 1,
-                                    max_rows, keep if is_target else frozenset()))  # fmt: skip
-            counts[name] = len(rows)
-            out += [(name, r) for r in rows]
-        return out
-
-    return build()
+    tables = tuple(by_name[n] for n in [*ancestors(by_name, target), target])
+    return _example(tables, target, min_rows, max_rows, frozenset(non_null))
 
 
 # --- deterministic sample rows ---------------------------------------------------------------------------
@@ -970,7 +995,7 @@ _CANDIDATES: dict[str, tuple[object, ...]] = {
     "float": (1.5, 0.0),
     "bool": (True, False),
     "uuid": (UUID("6f1c2c1e-2b9a-4d3e-8f4a-1b2c3d4e5f60"), UUID("00000000-0000-0000-0000-000000000001")),
-    "timestamp": (datetime(2001, 2, 3, 4, 5, 6, 789000, tzinfo=timezone.utc),),
+    "timestamp": (datetime(2001, 2, 3, 4, 5, 6, 789000, tzinfo=UTC),),
     "date": (date(2001, 2, 3),),
     "time": (time(4, 5, 6),),
     "bytes": (b"sample",),
@@ -981,7 +1006,9 @@ _CANDIDATES: dict[str, tuple[object, ...]] = {
 
 def _fits(kind: Kind, value: object) -> bool:
     if kind.name == "int":
-        return isinstance(value, int) and (kind.lo is None or kind.lo <= value) and (kind.hi is None or value <= kind.hi)
+        return (
+            isinstance(value, int) and (kind.lo is None or kind.lo <= value) and (kind.hi is None or value <= kind.hi)
+        )
     if kind.name == "text":
         return isinstance(value, str) and len(value) <= (kind.max_length or MAX_STRING)
     if kind.name == "decimal" and kind.precision is not None and isinstance(value, Decimal):
@@ -1034,17 +1061,15 @@ def sample_rows(model: SchemaModel, contract: Contract | None = None) -> list[tu
         if plan.unsupported:
             continue
         row: Row = {}
-        for c in plan.columns:
-            if c.generated or c.kind is None or c.kind.name == "counter":
+        for col in plan.columns:
+            if col.generated or col.kind is None or col.kind.name == "counter":
                 continue
-            row[c.name] = None if c.name in plan.fk_columns else sample_value(c)
+            row[col.name] = None if col.name in plan.fk_columns else sample_value(col)
         for fk in plan.foreign_keys:
             parent = made[fk.ref_table]
-            for c, rc in zip(fk.columns, fk.ref_columns, strict=True):
-                row[c] = parent[rc]
+            row.update((c, parent[rc]) for c, rc in zip(fk.columns, fk.ref_columns, strict=True))
         for fk in plan.null_foreign_keys:
-            for c in fk.columns:
-                row[c] = None
+            row.update((c, None) for c in fk.columns)
         made[plan.name] = row
         out.append((plan.name, row))
     return out
@@ -1060,7 +1085,6 @@ class Rule:
     columns: tuple[str, ...]
     check: CheckRule | None = None
     expected: str = ""  # PostgreSQL SQLSTATE
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 SQLSTATE = {"not_null": "23502", "unique": "23505", "foreign_key": "23503", "check": "23514"}

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, assume, given, reject, settings
 from hypothesis import strategies as st
-from hypothesis.errors import FailedHealthCheck, Unsatisfiable
+from hypothesis.errors import FailedHealthCheck, Flaky, Unsatisfiable
 
 from harness import datagen
 from harness.datagen import ColumnPlan, Kind, Ref, Row, Rule, TablePlan
@@ -116,8 +116,12 @@ def _hunt(
             msg = f"{label}: no valid example could be generated ({type(exc).__name__}); the fuzz skipped it"
             found.append(Finding("warning", "fuzz-unsatisfiable", msg))
             return found
-        except BaseException as exc:
+        except Exception as exc:
             problem = _find_problem(exc)
+            if problem is None and isinstance(exc, Flaky):
+                msg = f"{label}: a failure did not reproduce ({exc}); the fuzz gave up on it"
+                found.append(Finding("warning", "fuzz-flaky", msg[:300]))
+                return found
             if problem is None:
                 raise
             known.add(problem.key)
@@ -129,14 +133,14 @@ def _hunt(
 
 
 def _instant(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def same(kind: Kind | None, expected: object, actual: object, *, millis: bool = False) -> bool:
     """Whether a read-back value equals the written one at the store's precision."""
     if kind is None:
         return expected == actual
-    empty = (None, [], (), set(), frozenset(), {})
+    empty: tuple[object, ...] = (None, [], (), set(), frozenset(), {})
     if kind.name in ("list", "set", "map") and expected in empty and actual in empty:
         return True
     if expected is None or actual is None:
@@ -154,12 +158,14 @@ def same(kind: Kind | None, expected: object, actual: object, *, millis: bool = 
     if name == "inet":
         return ipaddress.ip_interface(str(expected)) == ipaddress.ip_interface(str(actual))
     if name == "set":
-        return set(expected) == set(actual)  # type: ignore[call-overload]
+        return bool(set(expected) == set(actual))  # type: ignore[call-overload]
     if name == "map":
-        return dict(expected) == dict(actual)  # type: ignore[call-overload]
+        return bool(dict(expected) == dict(actual))  # type: ignore[call-overload]
     if name == "list" and kind.element is not None:
         exp, act = list(expected), list(actual)  # type: ignore[call-overload]
-        return len(exp) == len(act) and all(same(kind.element, e, a, millis=millis) for e, a in zip(exp, act))
+        return len(exp) == len(act) and all(
+            same(kind.element, e, a, millis=millis) for e, a in zip(exp, act, strict=True)
+        )
     if name == "decimal":
         return Decimal(str(expected)) == Decimal(str(actual))
     return expected == actual
@@ -171,7 +177,7 @@ def _compare_row(prefix: str, plan: TablePlan, written: Row, stored: Mapping[str
         if not same(col.kind, value, stored.get(name), millis=millis):
             raise _Problem(
                 f"changed:{plan.name}.{name}",
-                f"{prefix} {plan.name}.{name}: a valid {col.describe} value ({_show(value)}) was read back as "
+                f"{prefix} {plan.name}.{name}: a valid {col.describe} ({_show(value)}) was read back as "
                 f"{_show(stored.get(name))} ({col.store_type})",
                 code="fuzz-changed",
             )
@@ -216,6 +222,21 @@ def insert_postgres(conn: psycopg.Connection[Any], plan: TablePlan, row: Row) ->
         stored = cur.fetchone()
     assert stored is not None
     return dict(stored)
+
+
+# SQLSTATE classes that say nothing about the row: connection, resources, operator intervention, system.
+_PG_TROUBLE = ("08", "40", "53", "54", "57", "58", "XX")
+# Cassandra driver errors that say nothing about the row either.
+_CASSANDRA_TROUBLE = ("OperationTimedOut", "WriteTimeout", "ReadTimeout", "Unavailable", "NoHostAvailable",
+                      "ConnectionException", "OverloadedErrorMessage")  # fmt: skip
+
+
+class _Refusal(Exception):
+    """A valid row the database refused; classified after the example's savepoint is rolled back."""
+
+    def __init__(self, plan: TablePlan, row: Row, error: Any) -> None:
+        super().__init__(str(error))
+        self.plan, self.row, self.error = plan, row, error
 
 
 class _Postgres:
@@ -268,45 +289,63 @@ class _Postgres:
         return culprits
 
     def insert_valid(self, plan: TablePlan, row: Row, *, read_back: bool = True) -> dict[str, Any]:
-        """Insert a valid row; a refusal is a problem (or a filtered example), a changed value too."""
+        """Insert a valid row (no savepoint of its own: a refusal aborts the example, see ``guard``)."""
         import psycopg
 
         try:
-            with self.conn.transaction():
-                stored = insert_postgres(self.conn, plan, row)
+            stored = insert_postgres(self.conn, plan, row)
         except psycopg.Error as exc:
-            state = exc.sqlstate or ""
-            if state == "23514" and exc.diag.constraint_name in plan.unknown_checks:
-                reject()  # a CHECK we cannot read: the row is outside the valid set
-            if state in ("23505", "23P01", "40P01", "55P03"):
-                reject()  # uniqueness we cannot model (expression index, collation) or a lock: not a finding
-            for name, err in self._probe(plan, row):
-                col = plan.column(name)
-                raise _Problem(
-                    f"refused:{plan.name}.{name}",
-                    f"PG {plan.name}.{name}: a valid {col.describe} value ({_show(row[name])}) was refused by "
-                    f"{col.store_type}: {_pg_error(err)}",
-                    code="fuzz-refused",
-                ) from None
-            raise _Problem(
-                f"refused:{plan.name}:{state}",
-                f"PG {plan.name}: a valid row was refused: {_pg_error(exc)}; row {_show(row, 120)}",
-                code="fuzz-refused",
-            ) from None
+            raise _Refusal(plan, row, exc) from exc
         if read_back:
             _compare_row("PG", plan, row, self._read(plan, stored["__ctid"]), millis=False)
         return stored
 
-    def insert_parents(self, rows: list[tuple[str, Row]]) -> dict[str, list[dict[str, Any]]]:
+    def guard(self, body: Callable[[Any, st.DataObject], None]) -> Callable[[Any, st.DataObject], None]:
+        """Run an example body; a valid row refused is classified once the example's savepoint is gone."""
+
+        def run(example: Any, data: st.DataObject) -> None:
+            try:
+                body(example, data)
+            except _Refusal as refusal:
+                self._classify(refusal)
+
+        return run
+
+    def _classify(self, refusal: _Refusal) -> None:
+        plan, row, exc = refusal.plan, refusal.row, refusal.error
+        state = exc.sqlstate or ""
+        if state[:2] in _PG_TROUBLE:
+            raise exc  # the server is in trouble (connection, resources, timeout): an error, not a finding
+        if state == "23514" and exc.diag.constraint_name in plan.unknown_checks:
+            reject()  # a CHECK we cannot read: the row is outside the valid set
+        if state in ("23505", "23P01", "40P01", "55P03"):
+            reject()  # uniqueness we cannot model (expression index, collation) or a lock: not a finding
+        for name, err in self._probe(plan, row):
+            col = plan.column(name)
+            raise _Problem(
+                f"refused:{plan.name}.{name}",
+                f"PG {plan.name}.{name}: a valid {col.describe} ({_show(row[name])}) was refused by "
+                f"{col.store_type}: {_pg_error(err)}",
+                code="fuzz-refused",
+            )
+        raise _Problem(
+            f"refused:{plan.name}:{state}",
+            f"PG {plan.name}: a valid row was refused: {_pg_error(exc)}; row {_show(row, 120)}",
+            code="fuzz-refused",
+        )
+
+    def insert_parents(
+        self, rows: list[tuple[str, Row]], *, read_back: bool = False
+    ) -> dict[str, list[dict[str, Any]]]:
         stored: dict[str, list[dict[str, Any]]] = {}
         for table, row in rows:
             values = resolve(row, stored)
-            stored.setdefault(table, []).append(self.insert_valid(self.plans[table], values))
+            stored.setdefault(table, []).append(self.insert_valid(self.plans[table], values, read_back=read_back))
         return stored
 
     def valid(self, example: datagen.Example, data: st.DataObject) -> None:
         with self.conn.transaction(force_rollback=True):
-            self.insert_parents(example)
+            self.insert_parents(example, read_back=True)
 
     def broken(self, rule: Rule) -> Callable[[datagen.Example, st.DataObject], None]:
         """The body of one rule's test: valid parents, a valid row, then the same row breaking the rule."""
@@ -326,7 +365,9 @@ class _Postgres:
                 state, message = None, ""
                 try:
                     with self.conn.transaction():
-                        self.conn.execute(_insert_sql(plan, row), [_pg_value(plan.column(c), v) for c, v in row.items()])
+                        self.conn.execute(
+                            _insert_sql(plan, row), [_pg_value(plan.column(c), v) for c, v in row.items()]
+                        )
                 except psycopg.Error as exc:
                     state, message = exc.sqlstate, _pg_error(exc)
                 written = self._count(plan) - count
@@ -334,6 +375,8 @@ class _Postgres:
                 if state is None:
                     raise _Problem(f"accepted:{rule.table}:{rule.name}", f"PG {what} was accepted",
                                    code="fuzz-accepted")  # fmt: skip
+                if state != rule.expected and state[:2] == "22":
+                    reject()  # the breaking value trips a data exception elsewhere (a generated column, say)
                 if state != rule.expected:
                     raise _Problem(
                         f"wrong:{rule.table}:{rule.name}",
@@ -366,7 +409,9 @@ class _Postgres:
             values = [data.draw(datagen.store_strategy(plan.column(c)), label=c) for c in fk.columns]
             where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in fk.ref_columns)
             query = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {})").format(sql.Identifier(fk.ref_table), where)
-            found = self.conn.execute(query, [_pg_value(plan.column(c), v) for c, v in zip(fk.columns, values)])
+            found = self.conn.execute(
+                query, [_pg_value(plan.column(c), v) for c, v in zip(fk.columns, values, strict=True)]
+            )
             assume(not (found.fetchone() or (False,))[0])
             row.update(zip(fk.columns, values, strict=True))
             return ", ".join(_show(v) for v in values)
@@ -395,7 +440,7 @@ def _pg_error(exc: Any) -> str:
     return f"{primary} ({exc.sqlstate})"
 
 
-def resolve(row: Row, stored: Mapping[str, list[Mapping[str, Any]]]) -> Row:
+def resolve(row: Row, stored: Mapping[str, list[dict[str, Any]]]) -> Row:
     """Replace each Ref by the referenced parent's stored value."""
     return {k: (stored[v.table][v.index][v.column] if isinstance(v, Ref) else v) for k, v in row.items()}
 
@@ -425,7 +470,8 @@ def fuzz_postgres(
         conn.execute("SET LOCAL TimeZone = 'UTC'")
         conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for plan in fuzzable:
-            findings += _hunt(f"PG {plan.name}", datagen.example_strategy(plans, plan.name), runner.valid, config, known)
+            strategy = datagen.example_strategy(plans, plan.name)
+            findings += _hunt(f"PG {plan.name}", strategy, runner.guard(runner.valid), config, known)
         for plan in fuzzable:
             for rule in datagen.breakable_rules(plan):
                 strategy = datagen.example_strategy(
@@ -434,12 +480,44 @@ def fuzz_postgres(
                 if rule.kind == "unique":  # two target rows: the second copies the first's key
                     strategy = _with_second_row(plans, plan.name, rule.columns)
                 label = f"PG {plan.name} {rule.kind} {rule.name}"
-                findings += _hunt(label, strategy, runner.broken(rule), config, known)
+                findings += _hunt(label, strategy, runner.guard(runner.broken(rule)), config, known)
     return findings
 
 
 def _with_second_row(plans: list[TablePlan], table: str, non_null: tuple[str, ...]) -> st.SearchStrategy[Any]:
     return datagen.example_strategy(plans, table, min_rows=2, max_rows=2, non_null=non_null)
+
+
+def insert_rows_postgres(
+    conn: psycopg.Connection[Any], model: SchemaModel, rows: Iterable[tuple[str, Row]], contract: Contract | None = None
+) -> None:
+    """Insert rows such as ``datagen.sample_rows`` makes (parents first) into the tables of ``model``."""
+    plans = {p.name: p for p in datagen.plan_tables(model, contract)}
+    for table, row in rows:
+        insert_postgres(conn, plans[table], row)
+
+
+def missing_rows_postgres(conn: psycopg.Connection[Any], rows: Iterable[tuple[str, Row]]) -> list[str]:
+    """Which of ``rows`` are no longer there with every value equal (one message per row)."""
+    import psycopg
+    from psycopg import sql
+
+    missing: list[str] = []
+    for table, row in rows:
+        conds = [sql.SQL("{} IS NULL" if v is None else "{} = %s").format(sql.Identifier(c)) for c, v in row.items()]
+        query = sql.SQL("SELECT count(*) FROM {} WHERE {}").format(
+            sql.Identifier(table), sql.SQL(" AND ").join(conds) if conds else sql.SQL("true")
+        )
+        params = [v for v in row.values() if v is not None]
+        try:
+            with conn.transaction():
+                found = conn.execute(query, params).fetchone()
+        except psycopg.Error as exc:
+            missing.append(f"PG {table}: row {_show(row, 120)} cannot be read back: {_pg_error(exc)}")
+            continue
+        if not found or not found[0]:
+            missing.append(f"PG {table}: row {_show(row, 120)} is gone or changed")
+    return missing
 
 
 # --- Cassandra --------------------------------------------------------------------------------------------
@@ -514,36 +592,52 @@ class _Cassandra:
                 except Exception as exc:
                     return name, exc
         finally:
-            self._run("delete", plan, keys)
+            self._run("delete", plan, self._partition(plan, row))  # the partition was fresh
         return None, None
 
+    def _partition(self, plan: TablePlan, row: Mapping[str, object]) -> dict[str, object]:
+        return {c: row[c] for c in plan.partition_key}
+
     def valid(self, example: datagen.Example, data: st.DataObject) -> None:
-        written: list[tuple[TablePlan, dict[str, object]]] = []
+        """Insert the rows under fresh partitions, read each back by its key, delete the partitions."""
+        fresh: dict[tuple[str, str], tuple[TablePlan, dict[str, object]]] = {}
+        written: list[tuple[TablePlan, Row]] = []
         try:
             for table, row in example:
                 plan = self.plans[table]
-                key = {c: row[c] for c in self._keys(plan)}
-                if self._exists(plan, key):
-                    reject()  # someone's data lives under this key: not a fresh key
+                part = self._partition(plan, row)
+                where = (plan.name, repr(part))
+                if where not in fresh:
+                    if self._run("select", plan, part).one() is not None:
+                        reject()  # someone's data lives in this partition: not a fresh key
+                    fresh[where] = (plan, part)
                 try:
                     self._run("insert", plan, row)
                 except Exception as exc:
                     self._refused(plan, row, exc)
-                written.append((plan, key))
-                stored = self._run("select", plan, key).one()
+                written.append((plan, row))
+            last = {(plan.name, repr(self._partition(plan, row))): row for plan, row in written}
+            for plan, row in written:
+                statics = last[(plan.name, repr(self._partition(plan, row)))]
+                expected = {c: statics[c] if plan.column(c).key == "static" else v for c, v in row.items()}
+                stored = self._run("select", plan, {c: row[c] for c in self._keys(plan)}).one()
                 stored_map = dict(stored._asdict()) if hasattr(stored, "_asdict") else dict(stored or {})
-                _compare_row("C", plan, row, stored_map, millis=True)
+                _compare_row("C", plan, expected, stored_map, millis=True)
         finally:
-            for plan, key in written:
-                self._run("delete", plan, key)
+            for plan, part in fresh.values():
+                self._run("delete", plan, part)
 
     def _refused(self, plan: TablePlan, row: Row, exc: Exception) -> None:
+        if type(exc).__name__ in _CASSANDRA_TROUBLE:
+            raise exc
         name, err = self._probe(plan, row)
+        if err is not None and type(err).__name__ in _CASSANDRA_TROUBLE:
+            raise err
         if name is not None:
             col = plan.column(name)
             raise _Problem(
                 f"refused:{plan.name}.{name}",
-                f"C {plan.name}.{name}: a valid {col.describe} value ({_show(row[name])}) was refused by "
+                f"C {plan.name}.{name}: a valid {col.describe} ({_show(row[name])}) was refused by "
                 f"{col.store_type}: {_cql_error(err or exc)}",
                 code="fuzz-refused",
             ) from None
@@ -565,17 +659,25 @@ class _Cassandra:
             text = (f"INSERT INTO {self._table(plan)} ({', '.join(_q(c) for c in cols)}) "
                     f"VALUES ({', '.join('?' for _ in cols)})")  # fmt: skip
             try:
-                self.session.execute(self.session.prepare(text), [_cql_value(plan.column(c).kind, partial[c]) for c in cols])
+                self.session.execute(
+                    self.session.prepare(text), [_cql_value(plan.column(c).kind, partial[c]) for c in cols]
+                )
             except Exception as exc:
                 if type(exc).__name__ != "InvalidRequest":
-                    raise _Problem(f"wrong:{plan.name}:{column}",
-                                   f"C {plan.name}: a row without key column {column} was rejected with "
-                                   f"{_cql_error(exc)}, expected InvalidRequest", code="fuzz-wrong-error") from None  # fmt: skip
+                    raise _Problem(
+                        f"wrong:{plan.name}:{column}",
+                        f"C {plan.name}: a row without key column {column} was rejected with {_cql_error(exc)}, "
+                        "expected InvalidRequest",
+                        code="fuzz-wrong-error",
+                    ) from None
                 return
             if column in plan.clustering:
                 self._run("delete", plan, partition)
-            raise _Problem(f"accepted:{plan.name}:{column}",
-                           f"C {plan.name}: a row without key column {column} was accepted", code="fuzz-accepted")  # fmt: skip
+            raise _Problem(
+                f"accepted:{plan.name}:{column}",
+                f"C {plan.name}: a row without key column {column} was accepted",
+                code="fuzz-accepted",
+            )
 
         return body
 
@@ -583,6 +685,37 @@ class _Cassandra:
 def _cql_error(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}"[:200]
+
+
+def insert_rows_cassandra(
+    session: Any, keyspace: str, model: SchemaModel, rows: Iterable[tuple[str, Row]], contract: Contract | None = None
+) -> None:
+    """Insert rows such as ``datagen.sample_rows`` makes into the tables of the Cassandra ``keyspace``."""
+    runner = _Cassandra(session, keyspace, datagen.plan_tables(model, contract))
+    for table, row in rows:
+        runner._run("insert", runner.plans[table], row)
+
+
+def missing_rows_cassandra(
+    session: Any, keyspace: str, model: SchemaModel, rows: Iterable[tuple[str, Row]], contract: Contract | None = None
+) -> list[str]:
+    """Which of ``rows`` are no longer there (read by primary key) with every value equal to the millisecond."""
+    runner = _Cassandra(session, keyspace, datagen.plan_tables(model, contract))
+    missing: list[str] = []
+    for table, row in rows:
+        plan = runner.plans.get(table)
+        if plan is None:
+            missing.append(f"C {table}: table is gone")
+            continue
+        try:
+            found = runner._run("select", plan, {c: row[c] for c in runner._keys(plan)}).one()
+        except Exception as exc:
+            missing.append(f"C {table}: row {_show(row, 120)} cannot be read back: {_cql_error(exc)}")
+            continue
+        stored = dict(found._asdict()) if hasattr(found, "_asdict") else dict(found or {})
+        if not found or not all(same(plan.column(c).kind, v, stored.get(c), millis=True) for c, v in row.items()):
+            missing.append(f"C {table}: row {_show(row, 120)} is gone or changed")
+    return missing
 
 
 def fuzz_cassandra(
@@ -614,6 +747,10 @@ __all__ = [
     "fuzz_cassandra",
     "fuzz_postgres",
     "insert_postgres",
+    "insert_rows_cassandra",
+    "insert_rows_postgres",
+    "missing_rows_cassandra",
+    "missing_rows_postgres",
     "profile_settings",
     "resolve",
     "same",

@@ -28,8 +28,16 @@ REPLACEMENTS: tuple[tuple[str, str], ...] = (
 )
 
 # Set by the entrypoint per container (paths, heap); never taken from the local provider's list.
-ENTRYPOINT_OWNED = ("-Dcassandra.config", "-Dlogback.configurationFile", "-Dcassandra.logdir",
-                    "-Dcassandra.storagedir", "-Djava.io.tmpdir", "-Djna.tmpdir", "-Xms", "-Xmx")
+ENTRYPOINT_OWNED = (
+    "-Dcassandra.config",
+    "-Dlogback.configurationFile",
+    "-Dcassandra.logdir",
+    "-Dcassandra.storagedir",
+    "-Djava.io.tmpdir",
+    "-Djna.tmpdir",
+    "-Xms",
+    "-Xmx",
+)
 
 
 def render_yaml_template() -> str:

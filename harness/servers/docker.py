@@ -18,9 +18,10 @@ import importlib
 import os
 import secrets
 import socket
+import sys
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ServerError
@@ -55,10 +56,8 @@ POSTGRES_USER = "postgres"
 POSTGRES_DB = "postgres"
 POSTGRES_PORT = 5432
 # Test-only durability shortcuts, as the local provider uses.
-POSTGRES_ARGS: tuple[str, ...] = (
-    "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-    "-c", "max_connections=200", "-c", "shared_buffers=64MB",
-)
+POSTGRES_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200")
+POSTGRES_ARGS: tuple[str, ...] = tuple(arg for setting in POSTGRES_SETTINGS for arg in ("-c", setting))
 
 CASSANDRA_PORT = 9042
 CASSANDRA_DATACENTER = "datacenter1"  # SimpleSnitch, in both the official and the harness image
@@ -158,15 +157,14 @@ def log_tail(text: str, lines: int = LOG_TAIL_LINES) -> str:
 # ---------------------------------------------------------------- engine
 
 
-def apply_testcontainers_defaults(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
-    """Set our testcontainers defaults in the environment, and in its config if it was imported already."""
+def apply_testcontainers_defaults(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Set our testcontainers defaults in ``environ``; for the process environment also in testcontainers'
+    config if it was imported already (it reads some settings at import)."""
     missing = testcontainers_env_defaults(environ)
     for key, value in missing.items():
         environ[key] = value
-    if not missing:
+    if not missing or environ is not os.environ:
         return
-    import sys
-
     config_module = sys.modules.get("testcontainers.core.config")
     if config_module is None:
         return  # read at import, which is still to come

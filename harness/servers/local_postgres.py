@@ -145,7 +145,7 @@ class LocalPostgres:
                     "-p",
                     str(port),
                     "-k",
-                    str(self.workdir),
+                    "",  # no Unix socket: clients use TCP, and deep temp paths exceed the socket path limit
                     "-c",
                     "listen_addresses=127.0.0.1",
                     "-c",
@@ -180,10 +180,11 @@ class LocalPostgres:
         last: Exception | None = None
         while time.monotonic() < deadline:
             assert self.proc is not None
-            if self.proc.poll() is not None:
+            code = self.proc.poll()
+            if code is not None:
                 tail = log_tail(logfile)
                 self.stop()
-                raise ServerError(f"postgres exited with {self.proc.returncode} during start-up:\n{tail}")
+                raise ServerError(f"postgres exited with {code} during start-up:\n{tail}")
             try:
                 with psycopg.connect(url, connect_timeout=2) as conn:
                     row = conn.execute("SHOW server_version").fetchone()

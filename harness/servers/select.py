@@ -118,7 +118,7 @@ def obtain(
     log: Callable[[str], None] = lambda _m: None,
     timeout: float = 240.0,
 ) -> PostgresServer | CassandraServer:
-    """One server of ``kind`` per ``state_root``: the first caller starts it, every later one (any process) reuses it."""
+    """One server of ``kind`` per ``state_root``: the first caller starts it, later ones (any process) reuse it."""
     provider, why = choose_provider(opts, kind)
     if provider == "external":
         server = external_server(opts, kind)

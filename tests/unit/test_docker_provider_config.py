@@ -75,9 +75,15 @@ def test_apply_defaults_writes_into_the_given_environment_without_overwriting() 
 
 def test_postgres_gets_the_official_image_variables_and_a_url_to_match() -> None:
     env = provider.postgres_env("s3cret")
-    assert env == {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "s3cret", "POSTGRES_DB": "postgres",
-                   "POSTGRES_INITDB_ARGS": "--no-sync"}
-    assert provider.postgres_url("127.0.0.1", 32768, "s3cret") == "postgresql://postgres:s3cret@127.0.0.1:32768/postgres"
+    assert env == {
+        "POSTGRES_USER": "postgres",
+        "POSTGRES_PASSWORD": "s3cret",
+        "POSTGRES_DB": "postgres",
+        "POSTGRES_INITDB_ARGS": "--no-sync",
+    }
+    assert (
+        provider.postgres_url("127.0.0.1", 32768, "s3cret") == "postgresql://postgres:s3cret@127.0.0.1:32768/postgres"
+    )
 
 
 def test_postgres_runs_with_the_test_only_durability_shortcuts() -> None:
@@ -131,14 +137,26 @@ def _render_config() -> ModuleType:
 
 def test_the_image_yaml_is_the_local_yaml_with_address_placeholders() -> None:
     text = _render_config().render_yaml_template()
-    for placeholder in ("__LISTEN_ADDRESS__", "__RPC_ADDRESS__", "__BROADCAST_ADDRESS__",
-                        "__BROADCAST_RPC_ADDRESS__", "__SEEDS__", "__CLUSTER_NAME__",
-                        "__AUTHENTICATOR__", "__AUTHORIZER__"):
+    for placeholder in (
+        "__LISTEN_ADDRESS__",
+        "__RPC_ADDRESS__",
+        "__BROADCAST_ADDRESS__",
+        "__BROADCAST_RPC_ADDRESS__",
+        "__SEEDS__",
+        "__CLUSTER_NAME__",
+        "__AUTHENTICATOR__",
+        "__AUTHORIZER__",
+    ):
         assert text.count(placeholder) == 1, placeholder
     assert "127.0.0.1" not in text
     assert "/var/lib/cassandra/data" in text
-    for setting in ("num_tokens: 1", "initial_token: 0", "auto_snapshot: false",
-                    "materialized_views_enabled: true", "storage_compatibility_mode: NONE"):
+    for setting in (
+        "num_tokens: 1",
+        "initial_token: 0",
+        "auto_snapshot: false",
+        "materialized_views_enabled: true",
+        "storage_compatibility_mode: NONE",
+    ):
         assert setting in text
 
 
@@ -160,8 +178,9 @@ def test_render_config_writes_the_three_files(tmp_path: Path) -> None:
 def _print_sources(apt_etc: Path) -> list[str]:
     env = {k: v for k, v in os.environ.items() if k != "HARNESS_DEBIAN_MIRROR"}
     env["HARNESS_APT_ETC"] = str(apt_etc)
-    done = subprocess.run([str(BUILD_SCRIPT), "--print-sources"], env=env, capture_output=True, text=True,
-                          check=False, timeout=30)
+    done = subprocess.run(
+        [str(BUILD_SCRIPT), "--print-sources"], env=env, capture_output=True, text=True, check=False, timeout=30
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()
 
@@ -200,8 +219,9 @@ def test_the_mirror_comes_from_a_classic_sources_list(tmp_path: Path) -> None:
 def test_no_debian_source_is_a_loud_error(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "HARNESS_DEBIAN_MIRROR"}
     env["HARNESS_APT_ETC"] = str(tmp_path)
-    done = subprocess.run([str(BUILD_SCRIPT), "--print-sources"], env=env, capture_output=True, text=True,
-                          check=False, timeout=30)
+    done = subprocess.run(
+        [str(BUILD_SCRIPT), "--print-sources"], env=env, capture_output=True, text=True, check=False, timeout=30
+    )
     assert done.returncode != 0
     assert "HARNESS_DEBIAN_MIRROR" in done.stderr
 

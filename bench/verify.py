@@ -1,0 +1,90 @@
+"""Wall time of `harness verify` with cold servers (it starts them) and warm ones (`harness servers up`), and of
+the whole `tox` gate; medians, with the per-phase split `harness verify` prints.
+
+    python -m bench.verify --runs 3 [--gate-runs 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_verify(env: dict[str, str]) -> tuple[float, dict[str, float], str]:
+    start = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "harness.cli", "verify"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=900)
+    wall = time.monotonic() - start
+    phases: dict[str, float] = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("time: "):
+            for part in line.removeprefix("time: ").split(", "):
+                name, _, secs = part.rpartition(" ")
+                phases[name] = float(secs.rstrip("s"))
+    verdict = next((line for line in out.stdout.splitlines() if "verified" in line), out.stderr.strip()[-200:])
+    return wall, phases, verdict
+
+
+def median_phases(samples: list[dict[str, float]]) -> dict[str, float]:
+    keys = samples[0].keys() if samples else []
+    return {k: statistics.median(s.get(k, 0.0) for s in samples) for k in keys}
+
+
+def measure(label: str, env: dict[str, str], runs: int) -> None:
+    walls, phases = [], []
+    for i in range(runs):
+        wall, split, verdict = run_verify(env)
+        walls.append(wall)
+        phases.append(split)
+        print(f"  {label} run {i + 1}: {wall:.1f}s  ({verdict})", flush=True)
+    split = ", ".join(f"{k} {v:.1f}s" for k, v in median_phases(phases).items())
+    print(f"{label}: median {statistics.median(walls):.1f}s of {runs}; phases (median): {split}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--gate-runs", type=int, default=0, help="also time bare `tox` this many times")
+    args = parser.parse_args()
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "CASSANDRA_HOSTS", "CASSANDRA_PORT", "HARNESS_RUN_DIR", "HARNESS_RUN_OWNER")}
+    base["HARNESS_PROVIDER"] = base.get("HARNESS_PROVIDER", "local")
+    measure("verify, cold servers", base, args.runs)
+
+    with tempfile.TemporaryDirectory() as runtime:
+        env = {**base, "XDG_RUNTIME_DIR": runtime}
+        env.pop("HARNESS_PROVIDER")
+        up = subprocess.run([sys.executable, "-m", "harness.cli", "servers", "up", "--provider", "local"], env=env,
+                            capture_output=True, text=True, timeout=300, check=True)
+        try:
+            warm = dict(env)
+            for line in up.stdout.splitlines():
+                key, _, value = line.removeprefix("export ").partition("=")
+                warm[key] = value.strip("'")
+            measure("verify, warm servers", warm, args.runs)
+        finally:
+            subprocess.run([sys.executable, "-m", "harness.cli", "servers", "down"], env=env, timeout=120)
+
+    gate = []
+    for i in range(args.gate_runs):
+        start = time.monotonic()
+        result = subprocess.run([sys.executable, "-m", "tox", "-q"], cwd=ROOT, env=base, capture_output=True,
+                                text=True, timeout=3600)
+        gate.append(time.monotonic() - start)
+        print(f"  tox run {i + 1}: {gate[-1]:.1f}s (exit {result.returncode})", flush=True)
+    if gate:
+        print(f"tox gate: median {statistics.median(gate):.1f}s of {len(gate)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
