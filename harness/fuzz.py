@@ -2,7 +2,9 @@
 
 ``fuzz_postgres`` and ``fuzz_cassandra`` run hypothesis from inside (an ``@given`` inner function called
 directly), turn each minimal falsifying example into a Finding and go on hunting, so one call returns
-every distinct problem (one per rule / column). Both pytest tests and ``harness verify`` call them.
+every distinct problem: one per column for valid values (refused, or read back changed) and one per
+constraint for rule-breaking rows (accepted, rejected with another SQLSTATE, or leaving rows written).
+Both pytest tests and ``harness verify`` call them.
 
 PostgreSQL: everything happens in one transaction that is rolled back at the end; each example runs in
 a savepoint rolled back after it, so no database is created and nothing is left behind. Constraints are
@@ -176,7 +178,7 @@ def _compare_row(prefix: str, plan: TablePlan, written: Row, stored: Mapping[str
         col = plan.column(name)
         if not same(col.kind, value, stored.get(name), millis=millis):
             raise _Problem(
-                f"changed:{plan.name}.{name}",
+                f"value:{plan.name}.{name}",
                 f"{prefix} {plan.name}.{name}: a valid {col.describe} ({_show(value)}) was read back as "
                 f"{_show(stored.get(name))} ({col.store_type})",
                 code="fuzz-changed",
@@ -323,7 +325,7 @@ class _Postgres:
         for name, err in self._probe(plan, row):
             col = plan.column(name)
             raise _Problem(
-                f"refused:{plan.name}.{name}",
+                f"value:{plan.name}.{name}",
                 f"PG {plan.name}.{name}: a valid {col.describe} ({_show(row[name])}) was refused by "
                 f"{col.store_type}: {_pg_error(err)}",
                 code="fuzz-refused",
@@ -636,7 +638,7 @@ class _Cassandra:
         if name is not None:
             col = plan.column(name)
             raise _Problem(
-                f"refused:{plan.name}.{name}",
+                f"value:{plan.name}.{name}",
                 f"C {plan.name}.{name}: a valid {col.describe} ({_show(row[name])}) was refused by "
                 f"{col.store_type}: {_cql_error(err or exc)}",
                 code="fuzz-refused",

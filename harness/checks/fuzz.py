@@ -19,7 +19,9 @@ def check_fuzz(target: Target, kind: str) -> list[str]:
         if kind == "postgres":
             findings = fuzz.fuzz_postgres(store.conn, model, contract, profile=target.fuzz_profile)
         else:
-            findings = fuzz.fuzz_cassandra(store.session, target.keyspace, model, contract, profile=target.fuzz_profile)
+            findings = fuzz.fuzz_cassandra(
+                store.session, target.keyspace or "", model, contract, profile=target.fuzz_profile
+            )
     finally:
         store.close()
     errors = [f.message for f in findings if f.level == "error"]

@@ -313,5 +313,15 @@ class CassandraStore:
 
         return introspect_cassandra(self.session, self.keyspace, exclude_tables=(LEDGER, LOCK_TABLE))
 
+    def seed(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> None:
+        from harness.fuzz import insert_rows_cassandra
+
+        insert_rows_cassandra(self.session, self.keyspace, model, rows)
+
+    def missing(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> list[str]:
+        from harness.fuzz import missing_rows_cassandra
+
+        return missing_rows_cassandra(self.session, self.keyspace, model, rows)
+
     def close(self) -> None:
         self.cluster.shutdown()

@@ -268,5 +268,16 @@ class PostgresStore:
 
         return introspect_postgres(self.conn, schema=self._schema, exclude_tables=(self.table_name, META_TABLE))
 
+    def seed(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> None:
+        from harness.fuzz import insert_rows_postgres
+
+        with self.conn.transaction():
+            insert_rows_postgres(self.conn, model, rows)
+
+    def missing(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> list[str]:
+        from harness.fuzz import missing_rows_postgres
+
+        return missing_rows_postgres(self.conn, rows)
+
     def close(self) -> None:
         self.conn.close()

@@ -80,8 +80,11 @@ def test_columns_narrower_than_the_contract_are_each_one_finding(pg_conn: Any, h
         age,
     ), age
     assert name.startswith("PG people.name: a valid contract string (length 11: "), name
-    assert name.endswith("was refused by character varying(10): value too long for type character varying(10) (22001)")
-    assert {f.code for f in findings} == {"fuzz-refused"}
+    # Usually refused (22001); an 11th character that is a space is silently cut instead (SQL's rule for
+    # varchar): either way one finding for the column, naming its type.
+    refused = "was refused by character varying(10): value too long for type character varying(10) (22001)"
+    cut = "was read back as length 10: "
+    assert name.endswith(refused) or (cut in name and name.endswith("(character varying(10))")), name
 
 
 VOCABULARY = """
