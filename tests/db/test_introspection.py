@@ -280,7 +280,7 @@ def schema_cassandra(cassandra_server: CassandraServer, cassandra_keyspace: str)
 
 @pytest.mark.cassandra
 class TestCassandra:
-    def test_every_object_kind_and_create_drop_roundtrip(self, schema_cassandra: Any, cassandra_keyspace: str) -> None:
+    def test_every_object_kind_and_a_create_drop_cycle(self, schema_cassandra: Any, cassandra_keyspace: str) -> None:
         s = schema_cassandra
         ks = cassandra_keyspace
         assert not cassandra_keyspace_exists(s, ks)
