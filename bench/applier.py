@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import pstats
+import re
 import subprocess
 import sys
 import tempfile
@@ -88,10 +89,12 @@ class Contest:
     tools: tuple[str, ...]
     samples: dict[str, list[float]] = field(default_factory=dict)
     cpu: dict[str, list[float]] = field(default_factory=dict)
+    applied: dict[str, list[float]] = field(default_factory=dict)
 
     def add(self, tool: str, measured: Measured) -> None:
         self.samples.setdefault(tool, []).append(measured.wall)
         self.cpu.setdefault(tool, []).append(measured.cpu)
+        self.applied.setdefault(tool, []).append(applied_total(measured.output))
 
 
 def interleave(
@@ -117,6 +120,15 @@ def pg_url(base: str, dbname: str) -> str:
     """A URL both libpq and dbmate (Go lib/pq: SSL on by default) accept."""
     head = base.rsplit("/", 1)[0]
     return f"{head}/{dbname}?sslmode=disable"
+
+
+_APPLIED_IN = re.compile(r"^Applied: .* in ([0-9.]+)(ms|s|µs)$", re.M)
+
+
+def applied_total(output: str) -> float:
+    """Seconds summed over a tool's own ``Applied: X in 1.23ms`` lines (dbmate and the harness print them alike)."""
+    scale = {"ms": 1e-3, "s": 1.0, "µs": 1e-6}
+    return sum(float(value) * scale[unit] for value, unit in _APPLIED_IN.findall(output))
 
 
 class PgRig:
@@ -159,6 +171,24 @@ class PgRig:
         self._check_and_drop(db)
         return measured
 
+    def fixed_costs(self, runs: int) -> list[Row]:
+        """Both tools' ``up`` on a database that is already up to date: start-up, connect, ledger read, no work."""
+        db = "bench_uptodate"
+        env = {"DATABASE_URL": pg_url(self.server.url, db), "DBMATE_MIGRATIONS_DIR": str(self.migrations)}
+        run_measured([self.dbmate, "--no-dump-schema", "up"], env)
+        commands = {"harness postgres up": [self.harness, "postgres", "up"],
+                    "dbmate --no-dump-schema up": [self.dbmate, "--no-dump-schema", "up"]}
+        samples: dict[str, list[Measured]] = {name: [] for name in commands}
+        for _ in range(runs):
+            for name, command in commands.items():
+                samples[name].append(run_measured(command, env))
+        self._admin(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        rows = []
+        for name, values in samples.items():
+            rows.append(Row(f"{name}, nothing pending (fixed cost), wall", tuple(m.wall for m in values)))
+            rows.append(Row(f"{name}, nothing pending (fixed cost), CPU", tuple(m.cpu for m in values)))
+        return rows
+
 
 def bench_postgres(runs: int, count: int, work: Path, profile: bool) -> list[Row]:
     from harness.servers.local_postgres import LocalPostgres
@@ -172,7 +202,7 @@ def bench_postgres(runs: int, count: int, work: Path, profile: bool) -> list[Row
         rig = PgRig(server, migrations, count)
         contest = Contest(("harness", "dbmate"))
         interleave(runs, {"harness": rig.run_harness, "dbmate": rig.run_dbmate}, contest)
-        startup = startup_rows([[rig.harness, "--help"], [rig.dbmate, "--help"]], runs)
+        startup = startup_rows([[rig.harness, "--help"], [rig.dbmate, "--help"]], runs) + rig.fixed_costs(runs)
         if profile:
             profile_harness(
                 "postgres", {"DATABASE_URL": pg_url(server.url, "bench_profile"),
@@ -190,6 +220,9 @@ def bench_postgres(runs: int, count: int, work: Path, profile: bool) -> list[Row
             f"ratio of medians {ratio(median(h), median(d)):.2f}"),
         Row("  CPU (user+sys) of harness", tuple(contest.cpu["harness"])),
         Row("  CPU (user+sys) of dbmate", tuple(contest.cpu["dbmate"])),
+        Row("  harness: sum of its own 'Applied ... in' times", tuple(contest.applied["harness"]),
+            note="the migration loop alone"),
+        Row("  dbmate: sum of its own 'Applied ... in' times", tuple(contest.applied["dbmate"])),
         *startup,
     ]
 

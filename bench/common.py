@@ -72,6 +72,7 @@ class Measured:
 
     wall: float
     cpu: float
+    output: str = ""
 
 
 def run_measured(command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Measured:
@@ -89,7 +90,7 @@ def run_measured(command: Sequence[str], env: Mapping[str, str] | None = None, c
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
         raise BenchError(f"`{' '.join(command)}` exited {done.returncode}:\n{tail}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measured(elapsed, cpu)
+    return Measured(elapsed, cpu, done.stdout)
 
 
 def run_timed(command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> float:

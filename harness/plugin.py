@@ -62,7 +62,12 @@ OPTIONS: list[tuple[str, str, str, str]] = [
         "cross-store link type mismatches are errors (true/false)",
         "false",
     ),
-    ("harness_fuzz_profile", "--harness-fuzz-profile", "hypothesis profile for the fuzz suite: dev|ci", "dev"),
+    (
+        "harness_fuzz_profile",
+        "--harness-fuzz-profile",
+        "fuzz effort: dev (quick) | ci (thorough); also $HARNESS_FUZZ_PROFILE",
+        "dev",
+    ),
     ("harness_no_skip", "--harness-no-skip", "a skipped database test fails the run (true/false; CI sets it)", "false"),
     (
         "harness_minimum_downgrade",
@@ -130,7 +135,10 @@ def resolve_config(config: pytest.Config) -> HarnessConfig:
         migrations=root / _opt(config, "harness_migrations"),
         contract=root / _opt(config, "harness_contract"),
         strict_links=_bool(_opt(config, "harness_strict_links")),
-        fuzz_profile=_opt(config, "harness_fuzz_profile") or "dev",
+        fuzz_profile=config.getoption("harness_fuzz_profile")
+        or os.environ.get("HARNESS_FUZZ_PROFILE")
+        or config.getini("harness_fuzz_profile")
+        or "dev",
         no_skip=_bool(_opt(config, "harness_no_skip")) or _bool(os.environ.get("HARNESS_NO_SKIP", "")),
         minimum_downgrade=minimum or None,
     )

@@ -1,13 +1,13 @@
 """Each check catches what it exists for: deliberately broken migration sets fail exactly the intended check.
 
-Every set under tests/corpus is the `good` set with one defect. A set is run through every check whose input it
-changes (the other checks see exactly the `good` set's files, which pass below); the intended check must fail with
-the precise message and every other one must pass, so no check raises a false alarm.
+Every set under tests/corpus is the `good` set with one defect, kept as an overlay of the files that differ. A set
+is run through every check whose input it changes (the other checks see exactly the `good` set's files, which pass
+below); the intended check must fail with the precise message and every other one must pass: no false alarm.
 """
 
 from __future__ import annotations
 
-import filecmp
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,9 +48,16 @@ CHECKS = ("updown-postgres", "updown-cassandra", "schema", "fuzz-postgres", "fuz
 
 
 def _same_as_good(name: str, store: str) -> bool:
-    here, good = CORPUS / name / store, CORPUS / "good" / store
-    cmp = filecmp.dircmp(here, good)
-    return not (cmp.left_only or cmp.right_only or cmp.diff_files)
+    return not (CORPUS / name / store).is_dir()
+
+
+def materialize(name: str, into: Path) -> Path:
+    """The `good` set with the named set's files laid over it."""
+    project = into / name
+    shutil.copytree(CORPUS / "good", project)
+    if name != "good":
+        shutil.copytree(CORPUS / name, project, dirs_exist_ok=True)
+    return project
 
 
 def cases() -> list[tuple[str, str]]:
@@ -72,14 +79,15 @@ def run_check(check: str, target: Target) -> list[str]:
 
 
 @pytest.mark.parametrize(("name", "check"), cases(), ids=[f"{n}:{c}" for n, c in cases()])
-def test_a_broken_set_fails_exactly_its_intended_check(name, check, request):
+def test_a_broken_set_fails_exactly_its_intended_check(name, check, request, tmp_path):
     target_dbs: dict[str, Any] = {}
     if "postgres" in check or check == "schema":
         target_dbs["postgres_url"] = request.getfixturevalue("pg_url")
     if "cassandra" in check or check == "schema":
         target_dbs["cassandra"] = request.getfixturevalue("cassandra_server")
         target_dbs["keyspace"] = request.getfixturevalue("cassandra_keyspace")
-    target = Target(migrations_dir=CORPUS / name, contract=CORPUS / name / "README.md", **target_dbs)
+    project = materialize(name, tmp_path)
+    target = Target(migrations_dir=project, contract=project / "README.md", **target_dbs)
     expected = EXPECTED[name]
     if expected is None or expected[0] != check:
         run_check(check, target)  # must pass: no false alarm
@@ -124,7 +132,7 @@ def test_verify_command_reports_a_finding_and_exits_one(postgres_server, cassand
         "CASSANDRA_PORT": str(cassandra_server.port),
         "CASSANDRA_LOCAL_DC": cassandra_server.local_datacenter,
     }
-    bad = CORPUS / "type_drift"
+    bad = materialize("type_drift", tmp_path)
     result = subprocess.run(
         [sys.executable, "-m", "harness.cli", "verify", "--migrations", str(bad), "--contract", str(bad / "README.md")],
         env=env,
