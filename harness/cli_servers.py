@@ -7,9 +7,10 @@ import shlex
 import sys
 from typing import Any
 
-from harness.servers import supervisor
 from harness.servers.base import CassandraServer, PostgresServer
-from harness.servers.select import ServerOptions, obtain, release_all, servers_home
+
+# The server machinery (file locks, subprocess supervision) is imported by the commands that use it, so that
+# `harness postgres up` does not pay for it at start-up.
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,6 +56,9 @@ def export_lines(servers: dict[str, Any]) -> list[str]:
 
 
 def servers_up(args: argparse.Namespace) -> int:
+    from harness.servers import supervisor
+    from harness.servers.select import ServerOptions, obtain, servers_home
+
     # The environment's own DATABASE_URL / CASSANDRA_HOSTS must not turn `up` into a no-op on someone's server.
     opts = ServerOptions.from_env({}, provider=args.provider)
     kinds = [args.only] if args.only else list(supervisor.KINDS)
@@ -71,6 +75,9 @@ def servers_up(args: argparse.Namespace) -> int:
 
 
 def servers_status(args: argparse.Namespace) -> int:
+    from harness.servers import supervisor
+    from harness.servers.select import servers_home
+
     running = 0
     for kind in supervisor.KINDS:
         state = supervisor.read_state(servers_home() / kind)
@@ -85,6 +92,8 @@ def servers_status(args: argparse.Namespace) -> int:
 
 
 def servers_down(args: argparse.Namespace) -> int:
+    from harness.servers.select import release_all, servers_home
+
     stopped = release_all(servers_home())
     print(f"stopped: {', '.join(stopped)}" if stopped else "no servers were running", file=sys.stderr)
     return 0

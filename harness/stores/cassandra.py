@@ -291,7 +291,8 @@ class CassandraStore:
                     f"{exc} (statements 1..{k - 1} took effect and are recorded; fix statement {k} and run up again"
                     f" to resume there)"
                 ) from None
-            self._record(migration, RUNNING, k)
+            if k < len(statements):
+                self._record(migration, RUNNING, k)
         self._record(migration, APPLIED, len(statements))
 
     def revert(self, migration: Migration) -> None:

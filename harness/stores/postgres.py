@@ -198,47 +198,36 @@ class PostgresStore:
     # -- migrations -------------------------------------------------------------------------------------
 
     def apply(self, migration: Migration, resume: AppliedMigration | None = None) -> None:
+        v, name, checksum = (sql.Literal(x) for x in (migration.version, migration.filename, migration.checksum))
         records = [
-            sql.SQL("INSERT INTO {} (version) VALUES (%s)").format(self._ledger()),
+            sql.SQL("INSERT INTO {} (version) VALUES ({})").format(self._ledger(), v),
             sql.SQL(
-                "INSERT INTO {} (version, filename, checksum) VALUES (%s, %s, %s) ON CONFLICT (version) DO UPDATE"
+                "INSERT INTO {} (version, filename, checksum) VALUES ({}, {}, {}) ON CONFLICT (version) DO UPDATE"
                 " SET filename = EXCLUDED.filename, checksum = EXCLUDED.checksum, applied_at = now()"
-            ).format(self._meta()),
+            ).format(self._meta(), v, name, checksum),
         ]
-        params = [(migration.version,), (migration.version, migration.filename, migration.checksum)]
-        self._apply_records(migration, migration.up, "up", records, params)
+        self._run_section(migration, migration.up, "up", records)
 
     def revert(self, migration: Migration) -> None:
         assert migration.down is not None
+        v = sql.Literal(migration.version)
         records = [
-            sql.SQL("DELETE FROM {} WHERE version = %s").format(self._ledger()),
-            sql.SQL("DELETE FROM {} WHERE version = %s").format(self._meta()),
+            sql.SQL("DELETE FROM {} WHERE version = {}").format(self._ledger(), v),
+            sql.SQL("DELETE FROM {} WHERE version = {}").format(self._meta(), v),
         ]
-        self._apply_records(migration, migration.down, "down", records, [(migration.version,)] * 2)
+        self._run_section(migration, migration.down, "down", records)
 
-    def _apply_records(
-        self,
-        migration: Migration,
-        section: Section,
-        what: str,
-        records: list[sql.Composed],
-        params: list[tuple[Any, ...]],
-    ) -> None:
-        """Run a section and write the ledger in the same transaction (or right after it, without one)."""
-
-        def write_ledger() -> None:
-            for stmt, p in zip(records, params, strict=True):
-                self.conn.execute(stmt, p)
-
+    def _run_section(self, migration: Migration, section: Section, what: str, records: list[sql.Composed]) -> None:
+        """Run a section and change the ledger with it: one simple query, which PostgreSQL runs as one transaction
+        (one round trip, as dbmate's BEGIN/body/COMMIT but cheaper), or without a transaction when asked."""
+        ledger = ";\n".join(r.as_string(self.conn) for r in records)
+        body = "" if section.is_empty else section.text
         try:
             if section.transaction:
-                with self.conn.transaction():
-                    if not section.is_empty:
-                        self.conn.execute(section.text)
-                    write_ledger()
+                self.conn.execute(f"{body}\n;\n{ledger}" if body else ledger)
                 return
-            if not section.is_empty:
-                self.conn.execute(section.text)
+            if body:
+                self.conn.execute(body)
         except psycopg.Error as exc:
             err = db_error(migration, section, exc, what)
             if section.transaction:
@@ -247,8 +236,7 @@ class PostgresStore:
                 f"{err}; this section runs without a transaction (transaction:false): statements before the "
                 "failing one may have taken effect, and the ledger was not changed"
             ) from None
-        with self.conn.transaction():
-            write_ledger()
+        self.conn.execute(ledger)
 
     # -- whole database ---------------------------------------------------------------------------------
 

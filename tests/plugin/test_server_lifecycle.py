@@ -32,7 +32,9 @@ HANGING = """
 import json, os, pathlib, time
 
 def test_hangs(postgres_server):
-    pathlib.Path(os.environ["OUT_DIR"], "ready.json").write_text(json.dumps({"url": postgres_server.url}))
+    tmp = pathlib.Path(os.environ["OUT_DIR"], "ready.tmp")
+    tmp.write_text(json.dumps({"url": postgres_server.url}))
+    os.replace(tmp, tmp.with_suffix(".json"))  # atomic: the outer test never reads half a file
     time.sleep(120)
 """
 
