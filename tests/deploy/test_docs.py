@@ -1,5 +1,4 @@
-"""The values table of docs/deploy.md (and of README.md once pasted there) stays in step with
-values.schema.json and values.yaml."""
+"""The values table of README.md stays in step with values.schema.json and values.yaml."""
 
 from __future__ import annotations
 
@@ -14,17 +13,15 @@ from .chart import ROOT, default_values, schema
 
 pytestmark = pytest.mark.deploy
 
-DOC = ROOT / "docs" / "deploy.md"
 README = ROOT / "README.md"
 VALUES_HEADING = "### Values"
 
 
 def documents() -> list[Path]:
-    """docs/deploy.md always; README.md when it carries the values table too."""
-    docs = [DOC]
-    if README.exists() and VALUES_HEADING in README.read_text(encoding="utf-8"):
-        docs.append(README)
-    return docs
+    """README.md carries the deployment sections, values table included."""
+    return [README]
+
+
 ROW = re.compile(r"^\| `(?P<key>[A-Za-z0-9_.]+)` \| (?P<type>\w+) \| (?P<default>[^|]*) \| (?P<desc>.*) \|$")
 
 
