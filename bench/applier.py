@@ -97,9 +97,7 @@ class Contest:
         self.applied.setdefault(tool, []).append(applied_total(measured.output))
 
 
-def interleave(
-    rounds: int, tools: dict[str, Callable[[int], Measured]], contest: Contest, warmup: bool = True
-) -> None:
+def interleave(rounds: int, tools: dict[str, Callable[[int], Measured]], contest: Contest, warmup: bool = True) -> None:
     """Run every tool once per round, in a fixed order (A B A B ...); round 0 is a discarded warm-up."""
     first = 0 if warmup else 1
     for r in range(first, rounds + 1):
@@ -176,8 +174,10 @@ class PgRig:
         db = "bench_uptodate"
         env = {"DATABASE_URL": pg_url(self.server.url, db), "DBMATE_MIGRATIONS_DIR": str(self.migrations)}
         run_measured([self.dbmate, "--no-dump-schema", "up"], env)
-        commands = {"harness postgres up": [self.harness, "postgres", "up"],
-                    "dbmate --no-dump-schema up": [self.dbmate, "--no-dump-schema", "up"]}
+        commands = {
+            "harness postgres up": [self.harness, "postgres", "up"],
+            "dbmate --no-dump-schema up": [self.dbmate, "--no-dump-schema", "up"],
+        }
         samples: dict[str, list[Measured]] = {name: [] for name in commands}
         for _ in range(runs):
             for name, command in commands.items():
@@ -205,8 +205,9 @@ def bench_postgres(runs: int, count: int, work: Path, profile: bool) -> list[Row
         startup = startup_rows([[rig.harness, "--help"], [rig.dbmate, "--help"]], runs) + rig.fixed_costs(runs)
         if profile:
             profile_harness(
-                "postgres", {"DATABASE_URL": pg_url(server.url, "bench_profile"),
-                             "DBMATE_MIGRATIONS_DIR": str(migrations)}, work
+                "postgres",
+                {"DATABASE_URL": pg_url(server.url, "bench_profile"), "DBMATE_MIGRATIONS_DIR": str(migrations)},
+                work,
             )
             rig._admin('DROP DATABASE IF EXISTS "bench_profile" WITH (FORCE)')
     finally:
@@ -216,12 +217,20 @@ def bench_postgres(runs: int, count: int, work: Path, profile: bool) -> list[Row
     return [
         Row(f"harness postgres up, {count} migrations", tuple(h)),
         Row(f"dbmate --no-dump-schema up, {count} migrations", tuple(d)),
-        Row("ratio harness/dbmate (per round)", tuple(per_round), "x", PG_TARGET,
-            f"ratio of medians {ratio(median(h), median(d)):.2f}"),
+        Row(
+            "ratio harness/dbmate (per round)",
+            tuple(per_round),
+            "x",
+            PG_TARGET,
+            f"ratio of medians {ratio(median(h), median(d)):.2f}",
+        ),
         Row("  CPU (user+sys) of harness", tuple(contest.cpu["harness"])),
         Row("  CPU (user+sys) of dbmate", tuple(contest.cpu["dbmate"])),
-        Row("  harness: sum of its own 'Applied ... in' times", tuple(contest.applied["harness"]),
-            note="the migration loop alone"),
+        Row(
+            "  harness: sum of its own 'Applied ... in' times",
+            tuple(contest.applied["harness"]),
+            note="the migration loop alone",
+        ),
         Row("  dbmate: sum of its own 'Applied ... in' times", tuple(contest.applied["dbmate"])),
         *startup,
     ]
@@ -233,8 +242,9 @@ def bench_postgres(runs: int, count: int, work: Path, profile: bool) -> list[Row
 class CqlRig:
     """Fresh keyspaces per round; one driver session (kept by the bench) verifies and drops them."""
 
-    def __init__(self, server: CassandraServer, marked: Path, plain: Path, concat: Path, count: int,
-                 work: Path) -> None:
+    def __init__(
+        self, server: CassandraServer, marked: Path, plain: Path, concat: Path, count: int, work: Path
+    ) -> None:
         from harness.stores.cassandra_conn import connect
 
         self.server = server
@@ -252,9 +262,7 @@ class CqlRig:
         return [self.cqlsh, self.server.contact_points[0], str(self.server.port), *args]
 
     def _check_and_drop(self, keyspace: str, extra: int = 0) -> None:
-        rows = self.session.execute(
-            "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (keyspace,)
-        )
+        rows = self.session.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (keyspace,))
         tables = len(list(rows))
         self.session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}")
         if tables != self.count + extra:
@@ -262,8 +270,12 @@ class CqlRig:
 
     def run_harness(self, r: int) -> Measured:
         ks = f"bench_harness_{r}"
-        env = {"CASSANDRA_HOSTS": self.server.contact_points[0], "CASSANDRA_PORT": str(self.server.port),
-               "CASSANDRA_KEYSPACE": ks, "CASSANDRA_LOCAL_DC": self.server.local_datacenter}
+        env = {
+            "CASSANDRA_HOSTS": self.server.contact_points[0],
+            "CASSANDRA_PORT": str(self.server.port),
+            "CASSANDRA_KEYSPACE": ks,
+            "CASSANDRA_LOCAL_DC": self.server.local_datacenter,
+        }
         measured = run_measured([self.harness, "cassandra", "up", "--migrations-dir", str(self.marked)], env)
         self._check_and_drop(ks, extra=2)  # the ledger and the lock table
         return measured
@@ -299,8 +311,9 @@ def bench_cassandra(runs: int, count: int, work: Path, profile: bool, concat_onl
     server = node.start()
     rig: CqlRig | None = None
     try:
-        say(f"Cassandra {server.version} at 127.0.0.1:{server.port} (local provider); {count} migrations, "
-            f"{runs} rounds")
+        say(
+            f"Cassandra {server.version} at 127.0.0.1:{server.port} (local provider); {count} migrations, {runs} rounds"
+        )
         rig = CqlRig(server, marked, plain, concat, count, work)
         check_cqlsh(rig)
         contest = Contest(("harness", "cqlsh-files", "cqlsh-concat"))
@@ -311,8 +324,12 @@ def bench_cassandra(runs: int, count: int, work: Path, profile: bool, concat_onl
         interleave(runs, tools, contest)
         startup = startup_rows([[rig.cqlsh, "--version"]], runs)
         if profile:
-            env = {"CASSANDRA_HOSTS": "127.0.0.1", "CASSANDRA_PORT": str(server.port),
-                   "CASSANDRA_KEYSPACE": "bench_profile", "CASSANDRA_LOCAL_DC": server.local_datacenter}
+            env = {
+                "CASSANDRA_HOSTS": "127.0.0.1",
+                "CASSANDRA_PORT": str(server.port),
+                "CASSANDRA_KEYSPACE": "bench_profile",
+                "CASSANDRA_LOCAL_DC": server.local_datacenter,
+            }
             profile_harness("cassandra", env, work, ["--migrations-dir", str(marked)])
             rig.session.execute("DROP KEYSPACE IF EXISTS bench_profile")
     finally:
@@ -325,11 +342,21 @@ def bench_cassandra(runs: int, count: int, work: Path, profile: bool, concat_onl
         if tool not in contest.samples:
             continue
         other = contest.samples[tool]
-        what = f"cqlsh, one process per file ({count + 1} processes)" if tool == "cqlsh-files" else \
-            f"cqlsh -f one concatenated file ({count} tables)"
+        what = (
+            f"cqlsh, one process per file ({count + 1} processes)"
+            if tool == "cqlsh-files"
+            else f"cqlsh -f one concatenated file ({count} tables)"
+        )
         rows.append(Row(what, tuple(other)))
-        rows.append(Row(f"ratio harness/{tool} (per round)", tuple(a / b for a, b in zip(h, other, strict=True)),
-                        "x", CQL_TARGET, f"ratio of medians {ratio(median(h), median(other)):.2f}"))
+        rows.append(
+            Row(
+                f"ratio harness/{tool} (per round)",
+                tuple(a / b for a, b in zip(h, other, strict=True)),
+                "x",
+                CQL_TARGET,
+                f"ratio of medians {ratio(median(h), median(other)):.2f}",
+            )
+        )
     for tool, values in contest.cpu.items():
         rows.append(Row(f"  CPU (user+sys) of {tool}", tuple(values)))
     return [*rows, *startup]
@@ -396,8 +423,11 @@ def _profile_summary(stats: pstats.Stats) -> str:
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     lines = ["", "| where the time goes (cumulative, overlapping) | seconds | calls |", "|---|---:|---:|"]
     for label, suffix, name in PROBES:
-        hits = [(cum, calls) for (filename, _line, func), (_cc, calls, _tt, cum, _callers) in raw.items()
-                if func == name and filename.endswith(suffix)]
+        hits = [
+            (cum, calls)
+            for (filename, _line, func), (_cc, calls, _tt, cum, _callers) in raw.items()
+            if func == name and filename.endswith(suffix)
+        ]
         if hits:
             cum, calls = max(hits)
             lines.append(f"| {label} | {cum:.3f} | {calls} |")
@@ -420,8 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="also profile one harness run per store")
     args = parser.parse_args(argv)
     print(f"## bench.applier ({machine()})\n")
-    print(f"Command: `python -m bench.applier {' '.join(argv if argv is not None else sys.argv[1:])}`".rstrip()
-          + "\n")
+    print(f"Command: `python -m bench.applier {' '.join(argv if argv is not None else sys.argv[1:])}`".rstrip() + "\n")
     sections: list[tuple[str, list[Row]]] = []
     with workdir() as work:
         try:

@@ -63,8 +63,10 @@ def timed_starts(
             node.stop()
             stops.append(time.perf_counter() - stop_began)
         more = f", peak RSS {extra[-1]:.0f} MiB" if extra and len(extra) == run else ""
-        say(f"  {label} run {run}/{runs}: ready {ready[-1]:.2f}s, stop {stops[-1]:.2f}s{more} "
-            f"({getattr(info, 'version', '')}; load {loadavg()})")
+        say(
+            f"  {label} run {run}/{runs}: ready {ready[-1]:.2f}s, stop {stops[-1]:.2f}s{more} "
+            f"({getattr(info, 'version', '')}; load {loadavg()})"
+        )
     return ready, stops, extra
 
 
@@ -73,8 +75,7 @@ def bench_local_postgres(runs: int) -> list[Row]:
 
     ready, stops, _ = timed_starts("local postgres", runs, LocalPostgres)
     return [
-        Row("local PostgreSQL: start -> first query", tuple(ready), target=POSTGRES_TARGET,
-            note="initdb included"),
+        Row("local PostgreSQL: start -> first query", tuple(ready), target=POSTGRES_TARGET, note="initdb included"),
         Row("local PostgreSQL: stop (and delete data)", tuple(stops)),
     ]
 
@@ -93,15 +94,20 @@ def bench_local_cassandra(runs: int) -> list[Row]:
     ready, stops, peaks = timed_starts("local cassandra", runs, LocalCassandra, rss)
     log_line = [s["tcp"] for s in stages if "tcp" in s]
     rows = [
-        Row("local Cassandra: start -> first CQL query", tuple(ready), target=CASSANDRA_TARGET,
-            note="AppCDS archive in use if cached"),
+        Row(
+            "local Cassandra: start -> first CQL query",
+            tuple(ready),
+            target=CASSANDRA_TARGET,
+            note="AppCDS archive in use if cached",
+        ),
     ]
     if log_line:
         rows.append(Row("local Cassandra: start -> 'listening for CQL clients' log line", tuple(log_line)))
     rows.append(Row("local Cassandra: stop (and delete data)", tuple(stops)))
     if peaks:
-        rows.append(Row("local Cassandra: JVM peak RSS (VmHWM) when ready", tuple(peaks), unit="MiB",
-                        note="heap -Xmx512M"))
+        rows.append(
+            Row("local Cassandra: JVM peak RSS (VmHWM) when ready", tuple(peaks), unit="MiB", note="heap -Xmx512M")
+        )
     return rows
 
 
@@ -144,8 +150,9 @@ def bench_per_test_database(runs: int) -> list[Row]:
             name = f"bench_t_{i}"
             t0 = time.perf_counter()
             with psycopg.connect(server.url, autocommit=True) as conn:
-                conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(name), sql.Identifier(template)))
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+                )
             t1 = time.perf_counter()
             url = str(psycopg.conninfo.make_conninfo(server.url, dbname=name))
             with psycopg.connect(url, autocommit=True) as conn:
@@ -160,8 +167,13 @@ def bench_per_test_database(runs: int) -> list[Row]:
     finally:
         node.stop()
     return [
-        Row("per-test PostgreSQL database: create from template + connect + query + drop", tuple(totals),
-            unit="ms", target=PERTEST_TARGET_MS, note=f"template = {count} project migrations"),
+        Row(
+            "per-test PostgreSQL database: create from template + connect + query + drop",
+            tuple(totals),
+            unit="ms",
+            target=PERTEST_TARGET_MS,
+            note=f"template = {count} project migrations",
+        ),
         *(Row(f"  of which {key}", tuple(values), unit="ms") for key, values in parts.items()),
     ]
 
@@ -201,8 +213,11 @@ def bench_fetch(runs: int, empty_maven_repo: bool = False) -> list[Row]:
             else:
                 os.environ["MAVEN_OPTS"] = saved_opts
         shutil.rmtree(cache, ignore_errors=True)
-    source = "Maven's local repository (~/.m2) already held the artifacts: a copy, no download" if warm_repo \
+    source = (
+        "Maven's local repository (~/.m2) already held the artifacts: a copy, no download"
+        if warm_repo
         else "downloaded from Maven's central repository"
+    )
     return [
         Row(f"fetch_cassandra, cold cache ({jars} jars, {size:.0f} MiB)", (cold,), note=source),
         Row("fetch_cassandra, warm cache (no-op)", tuple(warm), unit="ms"),
@@ -239,8 +254,12 @@ def bench_docker(runs: int) -> tuple[list[Row], list[str]]:
         return [], [f"skipped: docker provider (images missing: {', '.join(missing)}; run docker/build-local-images)"]
     ready, stops, _ = timed_starts("docker postgres", runs, lambda: DockerPostgres(image=DOCKER_IMAGES["postgres"]))
     rows = [
-        Row(f"docker PostgreSQL ({DOCKER_IMAGES['postgres']}): start -> first query", tuple(ready),
-            target=POSTGRES_TARGET, note="container create + initdb"),
+        Row(
+            f"docker PostgreSQL ({DOCKER_IMAGES['postgres']}): start -> first query",
+            tuple(ready),
+            target=POSTGRES_TARGET,
+            note="container create + initdb",
+        ),
         Row("docker PostgreSQL: stop (remove container)", tuple(stops)),
     ]
 
@@ -252,8 +271,12 @@ def bench_docker(runs: int) -> tuple[list[Row], list[str]]:
         "docker cassandra", runs, lambda: DockerCassandra(image=DOCKER_IMAGES["cassandra"]), rss
     )
     rows += [
-        Row(f"docker Cassandra ({DOCKER_IMAGES['cassandra']}): start -> first CQL query", tuple(ready),
-            target=CASSANDRA_TARGET, note="target is for local; shown for comparison"),
+        Row(
+            f"docker Cassandra ({DOCKER_IMAGES['cassandra']}): start -> first CQL query",
+            tuple(ready),
+            target=CASSANDRA_TARGET,
+            note="target is for local; shown for comparison",
+        ),
         Row("docker Cassandra: stop (remove container)", tuple(stops)),
     ]
     if peaks:
@@ -282,10 +305,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="server starts per provider (5)")
     parser.add_argument("--db-runs", type=int, default=50, help="per-test database cycles (50)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
-    parser.add_argument("--empty-maven-repo", action="store_true",
-                        help="fetch: make the cold fetch a real download (empty Maven repository; uses the network)")
-    parser.add_argument("--tmpdir", action="append", default=[],
-                        help="also measure the local providers with their data under this directory (repeatable)")
+    parser.add_argument(
+        "--empty-maven-repo",
+        action="store_true",
+        help="fetch: make the cold fetch a real download (empty Maven repository; uses the network)",
+    )
+    parser.add_argument(
+        "--tmpdir",
+        action="append",
+        default=[],
+        help="also measure the local providers with their data under this directory (repeatable)",
+    )
     args = parser.parse_args(argv)
     wanted = args.only or list(SECTIONS)
     print(f"## bench.servers ({machine()})\n")
@@ -324,8 +354,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- {note}")
     for row in rows:
         if row.target is not None:
-            say(f"{row.what}: median {row.median:.2f} {row.unit} (target <= {row.target:g}) -> "
-                f"{'ok' if median(row.values) <= row.target else 'MISSED'}")
+            say(
+                f"{row.what}: median {row.median:.2f} {row.unit} (target <= {row.target:g}) -> "
+                f"{'ok' if median(row.values) <= row.target else 'MISSED'}"
+            )
     return 0
 
 

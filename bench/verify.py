@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_verify(env: dict[str, str]) -> tuple[float, dict[str, float], str]:
     start = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "harness.cli", "verify"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=900)
+    out = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "verify"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
     wall = time.monotonic() - start
     phases: dict[str, float] = {}
     for line in out.stdout.splitlines():
@@ -39,14 +40,15 @@ def median_phases(samples: list[dict[str, float]]) -> dict[str, float]:
 
 
 def measure(label: str, env: dict[str, str], runs: int) -> None:
-    walls, phases = [], []
+    walls: list[float] = []
+    phases: list[dict[str, float]] = []
     for i in range(runs):
         wall, split, verdict = run_verify(env)
         walls.append(wall)
         phases.append(split)
         print(f"  {label} run {i + 1}: {wall:.1f}s  ({verdict})", flush=True)
-    split = ", ".join(f"{k} {v:.1f}s" for k, v in median_phases(phases).items())
-    print(f"{label}: median {statistics.median(walls):.1f}s of {runs}; phases (median): {split}", flush=True)
+    summary = ", ".join(f"{k} {v:.1f}s" for k, v in median_phases(phases).items())
+    print(f"{label}: median {statistics.median(walls):.1f}s of {runs}; phases (median): {summary}", flush=True)
 
 
 def main() -> int:
@@ -55,16 +57,25 @@ def main() -> int:
     parser.add_argument("--gate-runs", type=int, default=0, help="also time bare `tox` this many times")
     args = parser.parse_args()
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
-    base = {k: v for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "CASSANDRA_HOSTS", "CASSANDRA_PORT", "HARNESS_RUN_DIR", "HARNESS_RUN_OWNER")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "CASSANDRA_HOSTS", "CASSANDRA_PORT", "HARNESS_RUN_DIR", "HARNESS_RUN_OWNER")
+    }
     base["HARNESS_PROVIDER"] = base.get("HARNESS_PROVIDER", "local")
     measure("verify, cold servers", base, args.runs)
 
     with tempfile.TemporaryDirectory() as runtime:
         env = {**base, "XDG_RUNTIME_DIR": runtime}
         env.pop("HARNESS_PROVIDER")
-        up = subprocess.run([sys.executable, "-m", "harness.cli", "servers", "up", "--provider", "local"], env=env,
-                            capture_output=True, text=True, timeout=300, check=True)
+        up = subprocess.run(
+            [sys.executable, "-m", "harness.cli", "servers", "up", "--provider", "local"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
         try:
             warm = dict(env)
             for line in up.stdout.splitlines():
@@ -77,8 +88,9 @@ def main() -> int:
     gate = []
     for i in range(args.gate_runs):
         start = time.monotonic()
-        result = subprocess.run([sys.executable, "-m", "tox", "-q"], cwd=ROOT, env=base, capture_output=True,
-                                text=True, timeout=3600)
+        result = subprocess.run(
+            [sys.executable, "-m", "tox", "-q"], cwd=ROOT, env=base, capture_output=True, text=True, timeout=3600
+        )
         gate.append(time.monotonic() - start)
         print(f"  tox run {i + 1}: {gate[-1]:.1f}s (exit {result.returncode})", flush=True)
     if gate:

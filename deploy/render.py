@@ -115,9 +115,7 @@ def reset_targets(value_files: Sequence[Path], sets: Sequence[str], chart_dir: P
         )
     if cass.get("enabled"):
         env = cass["env"]
-        lines.append(
-            f"Cassandra keyspace '{env['keyspace']}' on {env['host']} (port {env['port']}): DROP KEYSPACE"
-        )
+        lines.append(f"Cassandra keyspace '{env['keyspace']}' on {env['host']} (port {env['port']}): DROP KEYSPACE")
     return "".join(f"{line}\n" for line in lines)
 
 
@@ -151,8 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(reset_targets(args.values, args.sets, chart_dir=args.chart))
             return 0
         stream = render(
-            args.release, args.namespace, args.values, args.sets,
-            show_secrets=args.show_secrets, chart_dir=args.chart,
+            args.release,
+            args.namespace,
+            args.values,
+            args.sets,
+            show_secrets=args.show_secrets,
+            chart_dir=args.chart,
         )
     except helm_python.HelmError as exc:
         print(f"render.py: error: chart {args.chart}: {exc}", file=sys.stderr)

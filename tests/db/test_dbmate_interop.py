@@ -20,7 +20,9 @@ def dbmate(url: str, directory: Path, *args: str) -> subprocess.CompletedProcess
     sep = "&" if "?" in url else "?"
     return subprocess.run(
         [DBMATE, "--url", f"{url}{sep}sslmode=disable", "--migrations-dir", str(directory), "--no-dump-schema", *args],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -54,7 +54,8 @@ def job_for_store(docs: Sequence[Manifest], store: str) -> Manifest:
     if store not in STORES:
         raise ConfigError(f"unknown store {store!r}; expected one of {', '.join(STORES)}")
     jobs = [
-        job for job in find(docs, "Job")
+        job
+        for job in find(docs, "Job")
         if any(store in _argv(c)[:2] for c in job["spec"]["template"]["spec"].get("containers", []))
     ]
     if len(jobs) != 1:
@@ -129,8 +130,9 @@ def job_commands(
     docs = manifests(rendered)
     known = {d["metadata"]["name"]: secret_data(d) for d in find(docs, "Secret")}
     known.update({name: dict(values) for name, values in (secrets or {}).items()})
-    maps = {d["metadata"]["name"]: {k: str(v) for k, v in (d.get("data") or {}).items()}
-            for d in find(docs, "ConfigMap")}
+    maps = {
+        d["metadata"]["name"]: {k: str(v) for k, v in (d.get("data") or {}).items()} for d in find(docs, "ConfigMap")
+    }
     spec = job_for_store(docs, store)["spec"]["template"]["spec"]
     commands: list[tuple[list[str], dict[str, str]]] = []
     for container in [*spec.get("initContainers", []), *spec["containers"]]:

@@ -244,7 +244,9 @@ def test_default_job_limits() -> None:
     for doc in find(render(), "Job"):
         spec = doc["spec"]
         assert (spec["backoffLimit"], spec["activeDeadlineSeconds"], spec["ttlSecondsAfterFinished"]) == (
-            1, 900, 86400,
+            1,
+            900,
+            86400,
         )
 
 

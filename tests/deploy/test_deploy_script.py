@@ -87,8 +87,12 @@ def read_calls(bin_dir: Path) -> list[list[str]]:
 def deploy(bin_dir: Path, *args: str, **extra: str) -> Run:
     proc = subprocess.run(
         [str(bin_dir / "bash"), str(DEPLOY), *args],
-        env=env_for(bin_dir, **extra), stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, timeout=60, check=False,
+        env=env_for(bin_dir, **extra),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr, read_calls(bin_dir))
 
@@ -98,7 +102,11 @@ def deploy_on_tty(bin_dir: Path, answer: str, *args: str) -> Run:
     master, slave = pty.openpty()
     proc = subprocess.Popen(
         [str(bin_dir / "bash"), str(DEPLOY), *args],
-        env=env_for(bin_dir), stdin=slave, stdout=subprocess.PIPE, stderr=slave, start_new_session=True,
+        env=env_for(bin_dir),
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        start_new_session=True,
     )
     os.close(slave)
     seen = b""

@@ -40,7 +40,7 @@ def test_multi_stage_on_a_base_image_build_argument() -> None:
     assert steps[0][0] == "ARG" and steps[0][1].startswith("BASE_IMAGE=")
     froms = [args for word, args in steps if word == "FROM"]
     assert froms == ["${BASE_IMAGE} AS build", "${BASE_IMAGE} AS runtime"]
-    runtime = steps[[i for i, (w, _) in enumerate(steps) if w == "FROM"][1]:]
+    runtime = steps[[i for i, (w, _) in enumerate(steps) if w == "FROM"][1] :]
     assert ("COPY", "--from=build /opt/venv /opt/venv") in runtime, "only the venv leaves the build stage"
     assert not any(w == "COPY" and "harness" in a.split()[0] for w, a in runtime), "no source tree at runtime"
 

@@ -16,10 +16,26 @@ from .jobs import job_commands, manifests, secret_data
 pytestmark = pytest.mark.deploy
 
 VALUES = {
-    "postgresql": {"env": {"host": "127.0.0.1", "port": 55432, "username": "app", "password": "pw-1",
-                           "database": "appdb", "sslmode": "disable"}},
-    "cassandra": {"env": {"host": "127.0.0.1", "port": 59042, "username": "", "password": "",
-                          "keyspace": "app_ks", "localDc": "dc1"}},
+    "postgresql": {
+        "env": {
+            "host": "127.0.0.1",
+            "port": 55432,
+            "username": "app",
+            "password": "pw-1",
+            "database": "appdb",
+            "sslmode": "disable",
+        }
+    },
+    "cassandra": {
+        "env": {
+            "host": "127.0.0.1",
+            "port": 59042,
+            "username": "",
+            "password": "",
+            "keyspace": "app_ks",
+            "localDc": "dc1",
+        }
+    },
 }
 
 
@@ -29,7 +45,10 @@ def test_postgres_commands_in_order_with_resolved_secret() -> None:
     for _, env in commands:
         assert env["PGUSER"] == "app" and env["PGPASSWORD"] == "pw-1"
         assert (env["PGHOST"], env["PGPORT"], env["PGDATABASE"], env["PGSSLMODE"]) == (
-            "127.0.0.1", "55432", "appdb", "disable",
+            "127.0.0.1",
+            "55432",
+            "appdb",
+            "disable",
         )
         assert env["HOME"] == "/tmp"
 
@@ -60,9 +79,16 @@ def test_all_input_shapes_agree() -> None:
 def test_dry_run_output_with_shown_secrets_gives_the_same_commands() -> None:
     """deploy/render.py (what deploy.sh --dry-run prints) renders the same Jobs as the tests do."""
     out = subprocess.run(
-        [sys.executable, str(ROOT / "deploy" / "render.py"), "--show-secrets",
-         "--set", "postgresql.env.password=pw-1,postgresql.env.username=app,postgresql.env.port=55432"],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            str(ROOT / "deploy" / "render.py"),
+            "--show-secrets",
+            "--set",
+            "postgresql.env.password=pw-1,postgresql.env.username=app,postgresql.env.port=55432",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     values = {"postgresql": {"env": {"password": "pw-1", "username": "app", "port": 55432}}}
     assert job_commands(out, "postgres") == job_commands(render_raw(values, namespace="default"), "postgres")
@@ -72,9 +98,13 @@ def test_existing_secret_needs_its_values_passed_in() -> None:
     raw = render_raw({"existingSecret": "prod-creds"})
     with pytest.raises(ConfigError, match="prod-creds"):
         job_commands(raw, "postgres")
-    commands = job_commands(raw, "postgres", secrets={
-        "prod-creds": {"postgresql-username": "u", "postgresql-password": "p"},
-    })
+    commands = job_commands(
+        raw,
+        "postgres",
+        secrets={
+            "prod-creds": {"postgresql-username": "u", "postgresql-password": "p"},
+        },
+    )
     assert all(env["PGUSER"] == "u" and env["PGPASSWORD"] == "p" for _, env in commands)
     # Cassandra's credentials are optional keys: absent from the Secret means unset, as in the kubelet.
     (_, env), *_ = job_commands(raw, "cassandra", secrets={"prod-creds": {}})

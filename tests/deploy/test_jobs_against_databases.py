@@ -27,8 +27,14 @@ def run_job(store: str, values: dict[str, Any]) -> list[str]:
     for argv, env in job_commands(render_raw(values), store):
         assert argv[0] == "harness"
         pod_env = {"PATH": os.environ["PATH"], **env, "HOME": str(ROOT), "TMPDIR": "/tmp"}
-        result = subprocess.run([sys.executable, "-m", "harness.cli", *argv[1:]], cwd=ROOT, env=pod_env,
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, "-m", "harness.cli", *argv[1:]],
+            cwd=ROOT,
+            env=pod_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, f"{argv}: {result.stdout}{result.stderr}"
         for secret in (env.get("PGPASSWORD"), env.get("CASSANDRA_PASSWORD")):
             assert not secret or secret not in result.stdout + result.stderr
@@ -38,9 +44,20 @@ def run_job(store: str, values: dict[str, Any]) -> list[str]:
 
 def pg_values(url: str, reset: bool) -> dict[str, Any]:
     info = psycopg.conninfo.conninfo_to_dict(url)
-    return {"reset": reset, "cassandra": {"enabled": False}, "postgresql": {"env": {
-        "host": info["host"], "port": int(str(info["port"])), "username": info["user"],
-        "password": "job-secret-pw", "database": info["dbname"], "sslmode": "disable"}}}
+    return {
+        "reset": reset,
+        "cassandra": {"enabled": False},
+        "postgresql": {
+            "env": {
+                "host": info["host"],
+                "port": int(str(info["port"])),
+                "username": info["user"],
+                "password": "job-secret-pw",
+                "database": info["dbname"],
+                "sslmode": "disable",
+            }
+        },
+    }
 
 
 @pytest.mark.parametrize("reset", [False, True], ids=["plain", "reset"])
@@ -58,9 +75,18 @@ def test_the_postgres_job_applies_the_migrations(pg_url, pg_conn, reset):
 @pytest.mark.parametrize("reset", [False, True], ids=["plain", "reset"])
 def test_the_cassandra_job_applies_the_migrations(cassandra_server, cassandra_session, cassandra_keyspace, reset):
     cassandra_session.execute("CREATE TABLE doomed (id int PRIMARY KEY)")
-    values = {"reset": reset, "postgresql": {"enabled": False}, "cassandra": {"env": {
-        "host": ",".join(cassandra_server.contact_points), "port": cassandra_server.port,
-        "keyspace": cassandra_keyspace, "localDc": cassandra_server.local_datacenter}}}
+    values = {
+        "reset": reset,
+        "postgresql": {"enabled": False},
+        "cassandra": {
+            "env": {
+                "host": ",".join(cassandra_server.contact_points),
+                "port": cassandra_server.port,
+                "keyspace": cassandra_keyspace,
+                "localDc": cassandra_server.local_datacenter,
+            }
+        },
+    }
     ran = run_job("cassandra", values)
     assert ran[-1] == "harness cassandra up" and ("harness cassandra reset --yes" in ran) is reset
     rows = cassandra_session.execute(

@@ -34,8 +34,25 @@ def run_in_image(store: str, values: dict[str, Any]) -> list[str]:
     ran = []
     for argv, env in job_commands(render_raw(values), store):
         env_args = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
-        cmd = ["docker", "run", "--rm", "--network", "host", "--read-only", "--tmpfs", "/tmp", "--user", "10001",
-               "--cap-drop", "ALL", *env_args, "--entrypoint", argv[0], IMAGE, *argv[1:]]
+        cmd = [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "--read-only",
+            "--tmpfs",
+            "/tmp",
+            "--user",
+            "10001",
+            "--cap-drop",
+            "ALL",
+            *env_args,
+            "--entrypoint",
+            argv[0],
+            IMAGE,
+            *argv[1:],
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, f"{argv}: {result.stdout}{result.stderr}"
         for secret in (env.get("PGPASSWORD"), env.get("CASSANDRA_PASSWORD")):
@@ -48,9 +65,20 @@ def run_in_image(store: str, values: dict[str, Any]) -> list[str]:
 def test_the_image_runs_the_postgres_job(pg_url, pg_conn, reset):
     pg_conn.execute("CREATE TABLE doomed (id int)")
     info = psycopg.conninfo.conninfo_to_dict(pg_url)
-    values = {"reset": reset, "cassandra": {"enabled": False}, "postgresql": {"env": {
-        "host": info["host"], "port": int(str(info["port"])), "username": info["user"],
-        "password": str(info.get("password") or "job-secret-pw"), "database": info["dbname"], "sslmode": "disable"}}}
+    values = {
+        "reset": reset,
+        "cassandra": {"enabled": False},
+        "postgresql": {
+            "env": {
+                "host": info["host"],
+                "port": int(str(info["port"])),
+                "username": info["user"],
+                "password": str(info.get("password") or "job-secret-pw"),
+                "database": info["dbname"],
+                "sslmode": "disable",
+            }
+        },
+    }
     ran = run_in_image("postgres", values)
     assert ran[-1] == "harness postgres up"
     assert pg_conn.execute("SELECT count(*) FROM schema_migrations").fetchone() == (5,)
@@ -58,12 +86,19 @@ def test_the_image_runs_the_postgres_job(pg_url, pg_conn, reset):
 
 
 def test_the_image_runs_the_cassandra_job(cassandra_server, cassandra_session, cassandra_keyspace):
-    values = {"postgresql": {"enabled": False}, "cassandra": {"env": {
-        "host": ",".join(cassandra_server.contact_points), "port": cassandra_server.port,
-        "keyspace": cassandra_keyspace, "localDc": cassandra_server.local_datacenter,
-        "username": cassandra_server.username or "", "password": cassandra_server.password or ""}}}
+    values = {
+        "postgresql": {"enabled": False},
+        "cassandra": {
+            "env": {
+                "host": ",".join(cassandra_server.contact_points),
+                "port": cassandra_server.port,
+                "keyspace": cassandra_keyspace,
+                "localDc": cassandra_server.local_datacenter,
+                "username": cassandra_server.username or "",
+                "password": cassandra_server.password or "",
+            }
+        },
+    }
     assert run_in_image("cassandra", values)[-1] == "harness cassandra up"
-    rows = cassandra_session.execute(
-        "SELECT version FROM schema_migrations"
-    )
+    rows = cassandra_session.execute("SELECT version FROM schema_migrations")
     assert sorted(r.version for r in rows) == ["001", "002", "003", "004"]

@@ -12,19 +12,20 @@ from tests.plugin.nested import pytest_command, run
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-SMOKE = '''
+SMOKE = """
 import pytest
 
 @pytest.mark.smoke
 def test_smoke(postgres_server, pg_conn):
     assert postgres_server.provider == "external"
     assert pg_conn.execute("SELECT 1").fetchone() == (1,)
-'''
+"""
 
 
 def harness_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_servers_up_exports_a_server_that_a_test_run_uses_and_down_removes_it(example_project, isolated_env):
@@ -50,6 +51,5 @@ def test_servers_up_exports_a_server_that_a_test_run_uses_and_down_removes_it(ex
         down = harness_cli(isolated_env, "servers", "down")
     assert down.returncode == 0 and "stopped: postgres" in down.stderr
     assert harness_cli(isolated_env, "servers", "status").returncode == 1
-    leftovers = [p.name for p in Path(isolated_env["TMPDIR"]).iterdir()
-                 if p.name.startswith("harness")]
+    leftovers = [p.name for p in Path(isolated_env["TMPDIR"]).iterdir() if p.name.startswith("harness")]
     assert leftovers == []
