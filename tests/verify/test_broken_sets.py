@@ -97,13 +97,9 @@ def test_a_broken_set_fails_exactly_its_intended_check(name, check, request, tmp
     assert expected[1] in str(failure.value)
 
 
-def test_irreversible_is_allowed_up_to_the_minimum_downgrade(pg_url):
-    target = Target(
-        migrations_dir=CORPUS / "irreversible",
-        contract=CORPUS / "irreversible" / "README.md",
-        postgres_url=pg_url,
-        minimum_downgrade="3",
-    )
+def test_irreversible_is_allowed_up_to_the_minimum_downgrade(pg_url, tmp_path):
+    project = materialize("irreversible", tmp_path)
+    target = Target(migrations_dir=project, contract=project / "README.md", postgres_url=pg_url, minimum_downgrade="3")
     notes = check_roundtrip(target, "postgres")
     assert notes == ["PG 3_backfill_bodies.sql: irreversible, allowed by the minimum downgrade"]
 
