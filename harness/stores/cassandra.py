@@ -143,8 +143,16 @@ class CassandraStore:
         self._check_agreement(result, cql)
 
     def _check_agreement(self, result: Any, what: str) -> None:
+        """After a schema change, every node must report the same schema version before the next statement.
+
+        The driver already waited once; with schema metadata off (we never read it, and it costs a refresh per
+        change) it reports every change as "not agreed", so ask the control connection again: one cheap query.
+        """
         future = getattr(result, "response_future", None)
-        if future is not None and getattr(future, "is_schema_agreed", True) is False:
+        if future is None or getattr(future, "is_schema_agreed", True) is not False:
+            return
+        wait = self.cluster.max_schema_agreement_wait
+        if not self.cluster.control_connection.wait_for_schema_agreement(wait_time=wait):
             raise StoreError(
                 f"{self.describe()}: schema agreement not reached within "
                 f"{self.cluster.max_schema_agreement_wait}s after `{what[:80]}`; check that every node is up"

@@ -29,6 +29,10 @@ def connect(server: CassandraServer, *, keyspace: str | None = None, timeout: fl
             connect_timeout=timeout,
             control_connection_timeout=timeout,
             max_schema_agreement_wait=30,
+            # Nothing here reads the driver's metadata model (introspection queries system_schema itself):
+            # skipping it saves a schema refresh after every DDL statement and the token map at connect.
+            schema_metadata_enabled=False,
+            token_metadata_enabled=False,
         )
     try:
         session = cluster.connect(keyspace)
