@@ -27,7 +27,7 @@ def run_verify(env: dict[str, str]) -> tuple[float, dict[str, float], str]:
     phases: dict[str, float] = {}
     for line in out.stdout.splitlines():
         if line.startswith("time: "):
-            for part in line.removeprefix("time: ").split(", "):
+            for part in line.removeprefix("time: ").split(" (")[0].split(", "):
                 name, _, secs = part.rpartition(" ")
                 phases[name] = float(secs.rstrip("s"))
     verdict = next((line for line in out.stdout.splitlines() if "verified" in line), out.stderr.strip()[-200:])

@@ -155,11 +155,11 @@ def report(results: dict[str, CheckResult], servers: list[str], started: float, 
     say("")
     if servers:
         say(f"servers: {', '.join(servers)}")
-    phases: dict[str, float] = {"setup (servers, databases)": sum(r.setup_seconds for r in results.values())}
+    phases: dict[str, float] = {"setup": sum(r.setup_seconds for r in results.values())}
     for r in results.values():
         phase = CHECK_TITLES.get(r.name, r.name).split()[0]
         phases[phase] = phases.get(phase, 0.0) + r.seconds
-    say("time: " + ", ".join(f"{k} {v:.1f}s" for k, v in phases.items()))
+    say("time: " + ", ".join(f"{k} {v:.1f}s" for k, v in phases.items()) + " (setup: server start, fresh databases)")
     failures = [r for r in results.values() if r.outcome != "passed"]
     notes = [n for r in results.values() for n in r.notes]
     for r in failures:
