@@ -152,9 +152,9 @@ def up(
     store: Store, migrations: Sequence[Migration], say: Say, options: Options = Options(), target: str | None = None
 ) -> list[Migration]:
     """Apply every pending migration (up to ``target``) in order, under the store's lock."""
-    store.ensure_ledger()
     done: list[Migration] = []
     with store.lock(say):
+        store.ensure_ledger()  # under the lock: concurrent first runs must not race to create it
         ledger = store.applied()
         st = plan(migrations, ledger)
         _check(st, options, "up")
@@ -228,10 +228,10 @@ def down(
     options: Options = Options(),
 ) -> list[Migration]:
     """Revert applied migrations newest first; refuse up front if one of them cannot be reverted."""
-    store.ensure_ledger()
     files = {m.version: m for m in migrations}
     done: list[Migration] = []
     with store.lock(say):
+        store.ensure_ledger()
         st = status(store, migrations)
         _check(st, options, "down")
         versions = select_down(st, target)

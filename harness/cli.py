@@ -250,10 +250,33 @@ def status_json(st: applier.Status) -> dict[str, object]:
     }
 
 
-def scrub(text: str) -> str:
-    for secret in secrets():
-        text = text.replace(secret, "***")
+def scrub(text: str, extra: Sequence[str] = ()) -> str:
+    """Mask every password the process knows: the environment's and one given on the command line."""
+    for secret in [*secrets(), *extra]:
+        if secret:
+            text = text.replace(secret, "***")
     return text
+
+
+def _flag_secrets(args: argparse.Namespace) -> list[str]:
+    from urllib.parse import unquote, urlsplit
+
+    url = getattr(args, "url", None)
+    if not url:
+        return []
+    try:
+        password = urlsplit(url).password or ""
+    except ValueError:
+        return []
+    return [password, unquote(password)]
+
+
+def _fail(args: argparse.Namespace, message: str) -> int:
+    extra = _flag_secrets(args)
+    if args.debug:
+        print(scrub(traceback.format_exc(), extra), file=sys.stderr, end="")
+    print(f"Error: {scrub(message, extra)}", file=sys.stderr, flush=True)
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -264,18 +287,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_store_command(args)
         return int(args.func(args))
     except (HarnessError, OSError) as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(f"Error: {scrub(str(exc))}", file=sys.stderr, flush=True)
-        return 2
+        return _fail(args, str(exc))
     except KeyboardInterrupt:
         print("Error: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug or an unexpected driver error: still one line unless --debug
-        if args.debug:
-            traceback.print_exc()
-        print(f"Error: {type(exc).__name__}: {scrub(str(exc))} (--debug shows a traceback)", file=sys.stderr)
-        return 2
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return _fail(args, f"{type(exc).__name__}: {first} (--debug shows a traceback)")
 
 
 if __name__ == "__main__":

@@ -193,4 +193,6 @@ def main_verify(args: Any, say: Callable[[str], None]) -> int:
         say=say,
     )
     report(results, servers, started, say)
-    return 1 if failed or not results else 0
+    if not results or any(r.outcome == "error" for r in results.values()):
+        return 2  # the checks could not run (no server, a broken setup): an error, not a finding
+    return 1 if failed else 0

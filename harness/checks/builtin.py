@@ -49,6 +49,8 @@ def test_roundtrip_cassandra(harness_cassandra_target: Target, request: pytest.F
 
 
 @pytest.mark.schema
+@pytest.mark.postgres
+@pytest.mark.cassandra
 def test_schema_matches_contract(harness_target: Target, request: pytest.FixtureRequest) -> None:
     _report(request, check_schema(harness_target))
 

@@ -97,6 +97,10 @@ class CassandraStore:
         self.qks = quote(keyspace)
         self.replication = replication or Replication()
         self.use_lock = lock
+        if lock_ttl < 3:
+            raise ConfigError(
+                f"--lock-ttl {lock_ttl}: the lease must last at least 3 seconds (it is renewed every third)"
+            )
         self.lock_ttl = lock_ttl
         self.lock_timeout = lock_timeout
         self.create_keyspace = create_keyspace
@@ -112,9 +116,12 @@ class CassandraStore:
         return f"cassandra {hosts}:{self.server.port}/{self.keyspace}"
 
     def _exec(self, cql: str, params: Any = None) -> Any:
+        """LOCAL_QUORUM: a ledger or lock write seen by one replica only could let a second applier repeat a
+        migration on a multi-node cluster. (Schema statements ignore the consistency level.)"""
+        from cassandra import ConsistencyLevel
         from cassandra.query import SimpleStatement
 
-        return self.session.execute(SimpleStatement(cql), params)
+        return self.session.execute(SimpleStatement(cql, consistency_level=ConsistencyLevel.LOCAL_QUORUM), params)
 
     def keyspace_exists(self) -> bool:
         row = self._exec(
@@ -122,19 +129,24 @@ class CassandraStore:
         ).one()
         return row is not None
 
-    def ensure_ledger(self) -> None:
+    def _ensure_lock_table(self) -> None:
+        """The keyspace and the lock table must exist before anyone can lock; both creations are idempotent."""
         if not self.keyspace_exists():
             if not self.create_keyspace:
                 raise StoreError(f"keyspace {self.keyspace} does not exist on {self.describe()}")
             self._ddl(f"CREATE KEYSPACE IF NOT EXISTS {self.qks} WITH replication = {self.replication.cql()}")
         self._ddl(
+            f"CREATE TABLE IF NOT EXISTS {self.qks}.{LOCK_TABLE} (name text PRIMARY KEY, owner text,"
+            " acquired_at timestamp)"
+        )
+
+    def ensure_ledger(self) -> None:
+        """Called under the lock (the applier does), so concurrent appliers never race to create the ledger."""
+        self._ensure_lock_table()
+        self._ddl(
             f"CREATE TABLE IF NOT EXISTS {self.qks}.{LEDGER} (version text PRIMARY KEY, filename text,"
             " checksum text, applied_at timestamp, status text, statements_done int, statements_total int,"
             " done_hash text, error text)"
-        )
-        self._ddl(
-            f"CREATE TABLE IF NOT EXISTS {self.qks}.{LOCK_TABLE} (name text PRIMARY KEY, owner text,"
-            " acquired_at timestamp)"
         )
         self.session.set_keyspace(self.keyspace)
 
@@ -177,7 +189,11 @@ class CassandraStore:
             status, error = r.status or APPLIED, r.error
             if status == RUNNING:
                 status = FAILED
-                error = f"interrupted: the applier stopped while running statement {(r.statements_done or 0) + 1}"
+                k = (r.statements_done or 0) + 1
+                error = (
+                    f"interrupted: the applier stopped at statement {k}; check whether statement {k} took effect,"
+                    " then run up --retry-failed (or fix the file)"
+                )
             out.append(
                 AppliedMigration(
                     version=r.version,
@@ -199,6 +215,7 @@ class CassandraStore:
         if not self.use_lock:
             yield
             return
+        self._ensure_lock_table()
         table = f"{self.qks}.{LOCK_TABLE}"
         deadline = time.monotonic() + self.lock_timeout
         told = False
@@ -235,10 +252,11 @@ class CassandraStore:
     def _renew(self, table: str, stop: threading.Event) -> None:
         while not stop.wait(self.lock_ttl / 3):
             try:
+                # Every cell carries its own TTL: rewrite owner too, or it expires while the lease looks renewed.
                 row = self._exec(
-                    f"UPDATE {table} USING TTL {self.lock_ttl} SET acquired_at = toTimestamp(now()) "
+                    f"UPDATE {table} USING TTL {self.lock_ttl} SET owner = %s, acquired_at = toTimestamp(now()) "
                     "WHERE name = %s IF owner = %s",
-                    (LOCK_NAME, self.owner),
+                    (self.owner, LOCK_NAME, self.owner),
                 ).one()
                 if not row[0]:
                     self.lock_lost.set()
@@ -249,8 +267,8 @@ class CassandraStore:
     def _check_lock(self, migration: Migration, k: int) -> None:
         if self.lock_lost.is_set():
             raise LockError(
-                f"{migration.path}: lost the migration lock before statement {k}; statements 1..{k - 1} are recorded;"
-                " run up again to resume"
+                f"{migration.path}: lost the migration lock before statement {k}; statements 1..{k - 1} are recorded"
+                f" and statement {k} did not run; run `up --retry-failed` to resume at statement {k}"
             )
 
     # -- migrations -------------------------------------------------------------------------------------

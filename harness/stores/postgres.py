@@ -124,11 +124,14 @@ class PostgresStore:
 
     @property
     def _schema(self) -> str:
+        """dbmate's rule: the table's own prefix, else the URL's first search_path entry, else current_schema()."""
         if self.schema_name:
             return self.schema_name
-        row = self.conn.execute("SELECT (current_schemas(false))[1]").fetchone()
-        schema = row[0] if row and row[0] else "public"
-        self.schema_name = str(schema)
+        first = self.search_path.split(",")[0].strip().strip('"') if self.search_path else ""
+        if not first:
+            row = self.conn.execute("SELECT current_schema()").fetchone()
+            first = str(row[0]) if row and row[0] else "public"
+        self.schema_name = first
         return self.schema_name
 
     def _ledger(self) -> sql.Composed:
@@ -138,6 +141,9 @@ class PostgresStore:
         return sql.SQL("{}.{}").format(sql.Identifier(self._schema), sql.Identifier(META_TABLE))
 
     def ensure_ledger(self) -> None:
+        exists = self.conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (self._schema,)).fetchone()
+        if not exists:  # dbmate creates the ledger's schema too
+            self.conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self._schema)))
         self.conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (version varchar PRIMARY KEY)").format(self._ledger()))
         self.conn.execute(
             sql.SQL(
@@ -241,10 +247,13 @@ class PostgresStore:
     # -- whole database ---------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Drop every schema the connected user owns (public is recreated), ledger included."""
+        """Drop every schema the connected user owns, and public (recreated empty), ledger included.
+
+        Ownership, not privilege: a superuser must not drop other applications' schemas."""
         rows = self.conn.execute(
             "SELECT n.nspname FROM pg_namespace n WHERE n.nspname NOT LIKE 'pg\\_%' AND"
-            " n.nspname <> 'information_schema' AND (pg_has_role(n.nspowner, 'USAGE') OR n.nspname = 'public')"
+            " n.nspname <> 'information_schema' AND (n.nspowner = (SELECT oid FROM pg_roles WHERE rolname ="
+            " current_user) OR n.nspname = 'public')"
         ).fetchall()
         with self.conn.transaction():
             for (name,) in rows:

@@ -249,3 +249,31 @@ def test_a_held_lease_makes_a_second_applier_give_up_with_a_clear_error(cs_env, 
     result = harness(capsys, "cassandra", "up", *args)
     assert result.code == 2 and "held by busy-host:2" in result.err and "nothing was applied" in result.err
     assert "a" not in tables(cql, cassandra_keyspace)
+
+
+def test_a_lease_renewed_past_its_ttl_keeps_its_owner_and_is_released(
+    cs_env, cassandra_server, cassandra_keyspace, cql
+):
+    from harness.stores.cassandra import CassandraStore
+
+    holder = CassandraStore(cassandra_server, cassandra_keyspace, lock_ttl=3)
+    try:
+        with holder.lock(lambda _m: None):
+            time.sleep(4.5)  # longer than the lease: only renewals keep it
+            row = cql.execute(
+                f'SELECT owner FROM "{cassandra_keyspace}".{LOCK_TABLE} WHERE name = %s', (LOCK_NAME,)
+            ).one()
+            assert row is not None and row.owner == holder.owner
+            assert not holder.lock_lost.is_set()
+    finally:
+        holder.close()
+    left = cql.execute(f'SELECT owner FROM "{cassandra_keyspace}".{LOCK_TABLE} WHERE name = %s', (LOCK_NAME,)).one()
+    assert left is None, "the release must delete the whole row"
+
+
+def test_a_lease_shorter_than_three_seconds_is_refused(cassandra_server, cassandra_keyspace):
+    from harness.errors import ConfigError
+    from harness.stores.cassandra import CassandraStore
+
+    with pytest.raises(ConfigError, match="at least 3 seconds"):
+        CassandraStore(cassandra_server, cassandra_keyspace, lock_ttl=0)

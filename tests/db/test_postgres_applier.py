@@ -290,3 +290,20 @@ def test_a_lost_connection_mid_migration_leaves_it_unapplied_and_says_so(pg_env,
     assert proc.returncode == 2 and err.startswith("Error: ") and "1_slow.sql" in err
     assert "Applied" not in out
     assert "slow" not in tables(pg_conn) and ledger(pg_conn) == []
+
+
+def test_the_ledger_follows_the_urls_search_path_like_dbmate(pg_env, pg_conn, pg_url, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"{pg_url}?search_path=app")
+    write(pg_env, "1_t.sql", "-- migrate:up\nCREATE TABLE t (id int);\n-- migrate:down\nDROP TABLE t;\n")
+    assert harness(capsys, "postgres", "up").code == 0
+    again = harness(capsys, "postgres", "up")
+    assert again.code == 0 and "No pending migrations" in again.out
+    assert pg_conn.execute("SELECT version FROM app.schema_migrations").fetchall() == [("1",)]
+    assert pg_conn.execute("SELECT to_regclass('app.t')").fetchone() != (None,)
+
+
+def test_a_password_given_on_the_command_line_is_never_printed(monkeypatch, capsys):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    result = harness(capsys, "--debug", "postgres", "status", "--url", "postgres://app:pa%zzsecret@127.0.0.1:1/app")
+    assert result.code == 2 and result.err.rstrip().splitlines()[-1].startswith("Error: ")
+    assert "pa%zzsecret" not in result.err + result.out

@@ -140,3 +140,14 @@ def test_verify_command_reports_a_finding_and_exits_one(postgres_server, cassand
     assert "schema     contract    FAILED" in result.stdout
     assert "PG authors.name: contract string, database integer" in result.stdout
     assert "NOT verified: 4 of 5 checks passed" in result.stdout
+
+
+def test_verify_exits_two_when_the_checks_cannot_run(tmp_path):
+    project = materialize("good", tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    cmd = [sys.executable, "-m", "harness.cli", "verify", "--migrations", str(project), "--contract",
+           str(project / "README.md"), "--provider", "external"]  # fmt: skip
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "no postgres server given: set DATABASE_URL" in result.stdout
+    assert "NOT verified" in result.stdout
