@@ -67,6 +67,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _is_supervisor(pid: int) -> bool:
+    """Alive and still a supervisor: a state file that outlived its process must not lead to a reused pid."""
+    if not _alive(pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc to ask: trust the pid
+    return b"harness.servers.supervisor" in cmdline
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text)
@@ -164,7 +175,7 @@ def read_state(state_dir: Path) -> dict[str, Any] | None:
         data: dict[str, Any] = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return data if _alive(int(data["pid"])) else None
+    return data if _is_supervisor(int(data["pid"])) else None
 
 
 def stop(state_dir: Path, timeout: float = 60.0) -> bool:
@@ -173,7 +184,7 @@ def stop(state_dir: Path, timeout: float = 60.0) -> bool:
         pid = int((state_dir / PIDFILE).read_text())
     except (OSError, ValueError):
         return False
-    if not _alive(pid):
+    if not _is_supervisor(pid):
         return False
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
