@@ -1,15 +1,16 @@
 # The two commands of README.md. Each sets up what it needs first (quick when already set up).
-PY ?= python3
+# scripts/bootstrap installs tox into .venv; tox builds the test environment (.tox/gate) from it.
+TOX ?= .venv/bin/tox
 
-.PHONY: verify test setup lint unit db deploy
+.PHONY: verify test setup lint unit db deploy docker
 setup:
 	./scripts/bootstrap
 
 verify: setup
-	$(PY) -m tox -q -e verify
+	$(TOX) -q -e verify
 
 test: setup
-	$(PY) -m tox -q
+	$(TOX) -q
 
-lint unit db deploy: setup
-	$(PY) -m tox -q -e $@
+lint unit db deploy docker: setup
+	$(TOX) -q -e $@
