@@ -73,6 +73,18 @@ class CassandraSettings:
             raise ConfigError("no Cassandra keyspace given: set CASSANDRA_KEYSPACE or --keyspace")
         return settings
 
+    @classmethod
+    def for_server(cls, server: CassandraServer, keyspace: str) -> CassandraSettings:
+        """Settings for a keyspace on a server a provider handed out (the checks and the tests use this)."""
+        return cls(
+            hosts=server.contact_points,
+            port=server.port,
+            keyspace=keyspace,
+            local_dc=server.local_datacenter,
+            username=server.username,
+            password=server.password,
+        )
+
     def server(self) -> CassandraServer:
         return CassandraServer(
             contact_points=self.hosts,

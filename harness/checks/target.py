@@ -38,22 +38,9 @@ class Target:
     def migrations(self, kind: str) -> list[Migration]:
         return discover(self.migrations_dir / kind, kind)  # type: ignore[arg-type]
 
-    def has(self, kind: str) -> bool:
-        return (self.migrations_dir / kind).is_dir()
-
     def store(self, kind: str) -> Store:
         if kind == "postgres":
             assert self.postgres_url, "this check needs a PostgreSQL database"
             return open_store(PostgresSettings(url=self.postgres_url))
         assert self.cassandra and self.keyspace, "this check needs a Cassandra keyspace"
-        s = self.cassandra
-        return open_store(
-            CassandraSettings(
-                hosts=s.contact_points,
-                port=s.port,
-                keyspace=self.keyspace,
-                local_dc=s.local_datacenter,
-                username=s.username,
-                password=s.password,
-            )
-        )
+        return open_store(CassandraSettings.for_server(self.cassandra, self.keyspace))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -26,29 +26,6 @@ class CassandraServer:
     provider: str = ""
     username: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
-class Servers:
-    """The pair a test run or ``harness servers up`` hands out."""
-
-    postgres: PostgresServer | None = None
-    cassandra: CassandraServer | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "postgres": asdict(self.postgres) if self.postgres else None,
-            "cassandra": asdict(self.cassandra) if self.cassandra else None,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Servers:
-        pg = data.get("postgres")
-        cs = data.get("cassandra")
-        return cls(
-            postgres=PostgresServer(**pg) if pg else None,
-            cassandra=(CassandraServer(**{**cs, "contact_points": tuple(cs["contact_points"])}) if cs else None),
-        )
 
 
 class ServerHandle(Protocol):

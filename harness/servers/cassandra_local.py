@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
-import logging
 import os
 import re
 import resource
@@ -23,15 +22,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace, TracebackType
+from types import TracebackType
 
 from harness.errors import ServerError
 from harness.servers.base import CassandraServer
 from harness.servers.cassandra_dist import CASSANDRA_VERSION, dist_dir, fetch_cassandra, require_tool
+from harness.stores.cassandra_conn import driver, probe_version
 
 CLUSTER_NAME = "harness"
 DATACENTER = "datacenter1"  # what SimpleSnitch reports
@@ -486,7 +485,7 @@ class LocalCassandra:
 
     def _wait_ready(self, cfg: NodeConfig, began: float) -> str:
         """process alive -> ready log line -> TCP connect -> driver query; fail fast with the log tail."""
-        _driver()  # import while the JVM boots, not after
+        driver()  # import while the JVM boots, not after
         deadline = began + self.timeout
         reader = _LogReader(cfg.log_file, self._log_offset)
         stage = "log line"
@@ -520,33 +519,9 @@ class LocalCassandra:
 
     def _query_version(self, port: int) -> str | None:
         """``SELECT release_version FROM system.local`` through the real driver; None if not yet."""
-        driver = _driver()
-        profile = driver.ExecutionProfile(
-            load_balancing_policy=driver.DCAwareRoundRobinPolicy(local_dc=DATACENTER), request_timeout=10
-        )
-        cluster = driver.Cluster(
-            ["127.0.0.1"],
-            port=port,
-            protocol_version=5,
-            execution_profiles={driver.EXEC_PROFILE_DEFAULT: profile},
-            auth_provider=driver.PlainTextAuthProvider(*SUPERUSER) if self.auth else None,
-            schema_metadata_enabled=False,
-            token_metadata_enabled=False,
-            connect_timeout=5,
-            control_connection_timeout=5,
-        )
-        driver_logger = logging.getLogger("cassandra")
-        level = driver_logger.level
-        driver_logger.setLevel(logging.CRITICAL)  # "not up yet" errors are expected while probing
-        try:
-            session = cluster.connect()
-            row = session.execute("SELECT release_version FROM system.local").one()
-            return str(row.release_version)
-        except Exception:  # NoHostAvailable, AuthenticationFailed (roles not set up yet), timeouts
-            return None
-        finally:
-            cluster.shutdown()
-            driver_logger.setLevel(level)
+        user, password = SUPERUSER if self.auth else (None, None)
+        node = CassandraServer(("127.0.0.1",), port, DATACENTER, username=user, password=password)
+        return probe_version(node, timeout=5)
 
     def _failure(self, cfg: NodeConfig, reason: str) -> str:
         lines = _attempt_lines(cfg.log_file, self._log_offset)
@@ -587,20 +562,6 @@ class LocalCassandra:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
             self._owns_workdir = False
-
-
-def _driver() -> SimpleNamespace:
-    """The driver names we use, imported lazily (and quietly: asyncore deprecation on 3.11)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from cassandra import auth, cluster, policies
-    return SimpleNamespace(
-        Cluster=cluster.Cluster,
-        ExecutionProfile=cluster.ExecutionProfile,
-        EXEC_PROFILE_DEFAULT=cluster.EXEC_PROFILE_DEFAULT,
-        PlainTextAuthProvider=auth.PlainTextAuthProvider,
-        DCAwareRoundRobinPolicy=policies.DCAwareRoundRobinPolicy,
-    )
 
 
 class _LogReader:

@@ -465,28 +465,9 @@ def _cassandra_version(port: int) -> str | None:
     """``SELECT release_version FROM system.local`` through the real driver; None while not ready."""
     if not _tcp_open(port):
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from cassandra.cluster import Cluster
-        from cassandra.policies import DCAwareRoundRobinPolicy
-    cluster = Cluster(
-        ["127.0.0.1"],
-        port=port,
-        protocol_version=5,
-        load_balancing_policy=DCAwareRoundRobinPolicy(local_dc=CASSANDRA_DATACENTER),
-        schema_metadata_enabled=False,
-        token_metadata_enabled=False,
-        connect_timeout=3,
-        control_connection_timeout=3,
-    )
-    try:
-        session = cluster.connect()
-        row = session.execute("SELECT release_version FROM system.local", timeout=10).one()
-        return str(row.release_version)
-    except Exception:  # NoHostAvailable, timeouts, an early "not ready" while the node starts
-        return None
-    finally:
-        cluster.shutdown()
+    from harness.stores.cassandra_conn import probe_version
+
+    return probe_version(CassandraServer(("127.0.0.1",), port, CASSANDRA_DATACENTER), timeout=3)
 
 
 def _tcp_open(port: int) -> bool:

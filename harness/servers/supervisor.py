@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ServerError
-from harness.servers.base import CassandraServer, PostgresServer
+from harness.servers.base import CassandraServer, PostgresServer, ServerHandle
 from harness.servers.procutil import log_tail
 
 KINDS = ("postgres", "cassandra")
@@ -30,7 +30,7 @@ PIDFILE = "supervisor.pid"
 LOG = "supervisor.log"
 
 
-def _start(kind: str, provider: str, options: dict[str, Any]) -> tuple[Any, PostgresServer | CassandraServer]:
+def _start(kind: str, provider: str, options: dict[str, Any]) -> tuple[ServerHandle, PostgresServer | CassandraServer]:
     def log(msg: str) -> None:
         print(msg, flush=True)
 
@@ -95,7 +95,7 @@ def serve(state_dir: Path, kind: str, provider: str, owner: int | None, options:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     (state_dir / PIDFILE).write_text(str(os.getpid()))
-    handle: Any = None
+    handle: ServerHandle | None = None
     owner_died = False
     try:
         handle, info = _start(kind, provider, options)

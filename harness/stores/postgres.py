@@ -61,8 +61,9 @@ def error_line(section: Section, exc: psycopg.Error) -> int:
 
 def db_error(migration: Migration, section: Section, exc: psycopg.Error, what: str) -> StoreError:
     line = error_line(section, exc)
-    lines = migration.path.read_text(errors="replace").splitlines() if migration.path.exists() else []
-    stmt = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    lines = section.text.splitlines()  # the section as it was sent; its first line is the file's section.line
+    offset = line - section.line
+    stmt = lines[offset].strip() if 0 <= offset < len(lines) else ""
     primary = exc.diag.message_primary or str(exc).splitlines()[0]
     code = f" ({exc.sqlstate})" if exc.sqlstate else ""
     near = f" near `{stmt}`" if stmt else ""
@@ -70,7 +71,7 @@ def db_error(migration: Migration, section: Section, exc: psycopg.Error, what: s
 
 
 class PostgresStore:
-    """One connection in autocommit mode; each migration runs in its own explicit transaction unless told not to."""
+    """One autocommit connection; each migration is one simple query (one implicit transaction), unless told not to."""
 
     kind = "postgres"
 

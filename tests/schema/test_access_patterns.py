@@ -20,12 +20,7 @@ BASE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def migrated(cassandra_server, cassandra_session, cassandra_keyspace):
-    settings = CassandraSettings(
-        hosts=cassandra_server.contact_points,
-        port=cassandra_server.port,
-        keyspace=cassandra_keyspace,
-        local_dc=cassandra_server.local_datacenter,
-    )
+    settings = CassandraSettings.for_server(cassandra_server, cassandra_keyspace)
     store = open_store(settings)
     try:
         applier.up(store, discover(REPO / "migrations" / "cassandra", "cassandra"), lambda _m: None)
