@@ -245,7 +245,7 @@ class CqlRig:
     def __init__(
         self, server: CassandraServer, marked: Path, plain: Path, concat: Path, count: int, work: Path
     ) -> None:
-        from harness.stores.cassandra_conn import connect
+        from harness.stores.cassandra.conn import connect
 
         self.server = server
         self.marked, self.plain, self.concat_template = marked, plain, concat

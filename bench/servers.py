@@ -117,7 +117,7 @@ def make_template(admin_url: str, name: str) -> int:
 
     from harness import applier
     from harness.migrations import discover
-    from harness.stores.postgres import PostgresStore
+    from harness.stores.postgres.store import PostgresStore
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')

@@ -24,7 +24,7 @@ def _pg_dump() -> str:
 
 
 def dump(settings: PostgresSettings, target: str, say: Callable[[str], None]) -> None:
-    from harness.stores.postgres import split_dbmate_url
+    from harness.stores.postgres.store import split_dbmate_url
 
     url, _ = split_dbmate_url(settings.url) if settings.url else ("", None)
     cmd = [_pg_dump(), "--schema-only", "--no-owner", "--no-privileges", "--no-comments"]

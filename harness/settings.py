@@ -98,7 +98,7 @@ class CassandraSettings:
 def open_store(settings: PostgresSettings | CassandraSettings, *, create: bool = False) -> Store:
     """The one place that turns settings into a live store."""
     if isinstance(settings, PostgresSettings):
-        from harness.stores.postgres import PostgresStore
+        from harness.stores.postgres.store import PostgresStore
 
         return PostgresStore(
             settings.url,
@@ -107,7 +107,7 @@ def open_store(settings: PostgresSettings | CassandraSettings, *, create: bool =
             lock_timeout=settings.lock_timeout,
             create_database=create,
         )
-    from harness.stores.cassandra import CassandraStore, Replication
+    from harness.stores.cassandra.store import CassandraStore, Replication
 
     return CassandraStore(
         settings.server(),

@@ -13,13 +13,13 @@ def _probe(settings: PostgresSettings | CassandraSettings) -> None:
     if isinstance(settings, PostgresSettings):
         import psycopg
 
-        from harness.stores.postgres import split_dbmate_url
+        from harness.stores.postgres.store import split_dbmate_url
 
         url, _ = split_dbmate_url(settings.url) if settings.url else ("", None)
         with psycopg.connect(url, connect_timeout=3) as conn:
             conn.execute("SELECT 1")
         return
-    from harness.stores.cassandra_conn import connect
+    from harness.stores.cassandra.conn import connect
 
     cluster, session = connect(settings.server(), timeout=3)
     try:

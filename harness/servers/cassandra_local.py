@@ -30,7 +30,7 @@ from types import TracebackType
 from harness.errors import ServerError
 from harness.servers.base import CassandraServer
 from harness.servers.cassandra_dist import CASSANDRA_VERSION, dist_dir, fetch_cassandra, require_tool
-from harness.stores.cassandra_conn import driver, probe_version
+from harness.stores.cassandra.conn import driver, probe_version
 
 CLUSTER_NAME = "harness"
 DATACENTER = "datacenter1"  # what SimpleSnitch reports

@@ -465,7 +465,7 @@ def _cassandra_version(port: int) -> str | None:
     """``SELECT release_version FROM system.local`` through the real driver; None while not ready."""
     if not _tcp_open(port):
         return None
-    from harness.stores.cassandra_conn import probe_version
+    from harness.stores.cassandra.conn import probe_version
 
     return probe_version(CassandraServer(("127.0.0.1",), port, CASSANDRA_DATACENTER), timeout=3)
 

@@ -96,7 +96,7 @@ def external_server(opts: ServerOptions, kind: str) -> PostgresServer | Cassandr
         except psycopg.Error as exc:
             raise ServerError(f"external PostgreSQL not reachable: {exc}") from None
         return PostgresServer(url=opts.pg_url, version=str(row[0]) if row else "", provider="external")
-    from harness.stores.cassandra_conn import cassandra_version
+    from harness.stores.cassandra.conn import cassandra_version
 
     server = CassandraServer(
         contact_points=opts.cassandra_hosts,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.servers.base import CassandraServer
-from harness.stores.cassandra import LOCK_NAME, LOCK_TABLE
-from harness.stores.cassandra_conn import connect
+from harness.stores.cassandra.conn import connect
+from harness.stores.cassandra.store import LOCK_NAME, LOCK_TABLE
 from tests.db.applier_support import copy_migrations, harness, harness_process
 
 pytestmark = pytest.mark.cassandra
@@ -254,7 +254,7 @@ def test_a_held_lease_makes_a_second_applier_give_up_with_a_clear_error(cs_env, 
 def test_a_lease_renewed_past_its_ttl_keeps_its_owner_and_is_released(
     cs_env, cassandra_server, cassandra_keyspace, cql
 ):
-    from harness.stores.cassandra import CassandraStore
+    from harness.stores.cassandra.store import CassandraStore
 
     holder = CassandraStore(cassandra_server, cassandra_keyspace, lock_ttl=3)
     try:
@@ -273,7 +273,7 @@ def test_a_lease_renewed_past_its_ttl_keeps_its_owner_and_is_released(
 
 def test_a_lease_shorter_than_three_seconds_is_refused(cassandra_server, cassandra_keyspace):
     from harness.errors import ConfigError
-    from harness.stores.cassandra import CassandraStore
+    from harness.stores.cassandra.store import CassandraStore
 
     with pytest.raises(ConfigError, match="at least 3 seconds"):
         CassandraStore(cassandra_server, cassandra_keyspace, lock_ttl=0)

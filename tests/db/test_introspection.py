@@ -19,11 +19,11 @@ import pytest
 from harness.schema.compare import compare
 from harness.schema.contract import parse_contract
 from harness.schema.diff import diff_models
-from harness.schema.introspect_cassandra import cassandra_keyspace_exists, introspect_cassandra
-from harness.schema.introspect_postgres import introspect_postgres
 from harness.schema.model import SchemaModel
 from harness.servers.base import CassandraServer, PostgresServer
-from harness.stores.cassandra_conn import connect
+from harness.stores.cassandra.conn import connect
+from harness.stores.cassandra.introspect import cassandra_keyspace_exists, introspect_cassandra
+from harness.stores.postgres.introspect import introspect_postgres
 
 
 def _new_database(server_url: str) -> tuple[str, str]:

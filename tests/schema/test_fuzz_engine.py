@@ -20,10 +20,10 @@ from harness.fuzz import fuzz_cassandra, fuzz_postgres
 from harness.migrations import discover
 from harness.plugin import HarnessConfig
 from harness.schema.contract import load_contract, parse_contract
-from harness.schema.introspect_cassandra import introspect_cassandra
-from harness.schema.introspect_postgres import introspect_postgres
 from harness.servers.base import CassandraServer
 from harness.settings import CassandraSettings, PostgresSettings, open_store
+from harness.stores.cassandra.introspect import introspect_cassandra
+from harness.stores.postgres.introspect import introspect_postgres
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.schema]
 

@@ -32,7 +32,7 @@ VOCABULARIES = [
         "status",
         ("a", "b"),
     ),
-    # pretty pg_get_constraintdef(oid, true), as harness.schema.introspect_postgres stores it
+    # pretty pg_get_constraintdef(oid, true), as harness.stores.postgres.introspect stores it
     (
         "CHECK (activity_type = ANY (ARRAY['event'::text, 'meeting'::text, 'sport'::text, 'study'::text, "
         "'social'::text, 'other'::text]))",

@@ -262,7 +262,7 @@ class PostgresStore:
             self.conn.execute("CREATE SCHEMA IF NOT EXISTS public")
 
     def snapshot(self) -> SchemaModel:
-        from harness.schema.introspect_postgres import introspect_postgres
+        from harness.stores.postgres.introspect import introspect_postgres
 
         return introspect_postgres(self.conn, schema=self._schema, exclude_tables=(self.table_name, META_TABLE))
 

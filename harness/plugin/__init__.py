@@ -318,7 +318,7 @@ def pg_conn(pg_url: str) -> Iterator[Any]:
 @pytest.fixture
 def cassandra_keyspace(cassandra_server: CassandraServer, pytestconfig: pytest.Config) -> Iterator[str]:
     """A keyspace name of this test's own (not created: the applier creates it); dropped afterwards."""
-    from harness.stores.cassandra_conn import connect
+    from harness.stores.cassandra.conn import connect
 
     name = unique_name(pytestconfig, "t")
     yield name
@@ -332,7 +332,7 @@ def cassandra_keyspace(cassandra_server: CassandraServer, pytestconfig: pytest.C
 @pytest.fixture
 def cassandra_session(cassandra_server: CassandraServer, cassandra_keyspace: str) -> Iterator[Any]:
     """A driver session on a fresh keyspace (SimpleStrategy, RF 1) of this test's own."""
-    from harness.stores.cassandra_conn import connect
+    from harness.stores.cassandra.conn import connect
 
     cluster, session = connect(cassandra_server)
     try:

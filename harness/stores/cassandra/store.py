@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from harness.errors import ConfigError, LockError, StoreError
 from harness.servers.base import CassandraServer
 from harness.stores.base import APPLIED, FAILED, AppliedMigration, Notify
-from harness.stores.cassandra_conn import connect
+from harness.stores.cassandra.conn import connect
 
 if TYPE_CHECKING:
     from harness.cql import Statement
@@ -336,7 +336,7 @@ class CassandraStore:
         self._ddl(f"DROP KEYSPACE IF EXISTS {self.qks}")
 
     def snapshot(self) -> SchemaModel:
-        from harness.schema.introspect_cassandra import introspect_cassandra
+        from harness.stores.cassandra.introspect import introspect_cassandra
 
         return introspect_cassandra(self.session, self.keyspace, exclude_tables=(LEDGER, LOCK_TABLE))
 

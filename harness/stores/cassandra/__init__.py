@@ -1,0 +1,1 @@
+"""Cassandra store: versioned ledger with per-statement progress, lease lock, introspection, row access."""
