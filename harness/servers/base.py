@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,23 @@ class CassandraServer:
     password: str | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True)
+class NodeProcessInfo:
+    """One database process of a local server: where it listens and its pid (tests pause or stop it)."""
+
+    address: str
+    pid: int
+    datacenter: str
+
+
 class ServerHandle(Protocol):
     """One started server; ``stop`` must kill its processes and delete its data, and be idempotent."""
 
     def stop(self) -> None: ...
+
+
+@runtime_checkable
+class NodesHandle(Protocol):
+    """A handle that can name its node processes (the local Cassandra providers)."""
+
+    def node_processes(self) -> list[NodeProcessInfo]: ...

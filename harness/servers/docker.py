@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import ServerError
 from harness.servers.base import CassandraServer, PostgresServer
+from harness.servers.procutil import pid_alive, tcp_open
 
 if TYPE_CHECKING:
     from testcontainers.core.container import DockerContainer
@@ -116,7 +117,7 @@ def cassandra_jvm_extra_opts() -> str:
     Only ``-D`` properties: the official image picks its own GC and heap flags, and a second GC flag
     would stop the JVM. ``initial_token`` pairs with CASSANDRA_NUM_TOKENS=1 (no token allocation wait).
     """
-    from harness.servers.cassandra_local import FAST_START_PROPERTIES
+    from harness.servers.cassandra_config import FAST_START_PROPERTIES
 
     props = [p for p in FAST_START_PROPERTIES if p.startswith("-D")]
     return " ".join([*props, "-Dcassandra.initial_token=0"])
@@ -209,16 +210,6 @@ def image_present(image: str) -> bool:
         return False
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_containers(log: Callable[[str], None] = _ignore) -> int:
     """Remove harness containers whose owner process on this host died (no Ryuk to do it)."""
     try:
@@ -229,7 +220,7 @@ def remove_stale_containers(log: Callable[[str], None] = _ignore) -> int:
     host = socket.gethostname()
     try:
         for container in client.containers.list(all=True, filters={"label": f"{LABEL_PROVIDER}=docker"}):
-            if is_stale(container.labels, host, _pid_alive):
+            if is_stale(container.labels, host, pid_alive):
                 log(f"docker: removing leftover container {container.short_id} of a dead run")
                 with contextlib.suppress(Exception):
                     container.remove(force=True, v=True)
@@ -399,14 +390,15 @@ class DockerPostgres:
 
 
 def _postgres_version(url: str) -> str | None:
+    """``SHOW server_version``; None while the container does not accept connections yet."""
     import psycopg
 
+    from harness.stores.postgres.conn import server_version
+
     try:
-        with psycopg.connect(url, connect_timeout=2) as conn:
-            row = conn.execute("SHOW server_version").fetchone()
+        return server_version(url, timeout=2)
     except psycopg.Error:
         return None
-    return str(row[0]) if row else None
 
 
 class DockerCassandra:
@@ -463,17 +455,8 @@ class DockerCassandra:
 
 def _cassandra_version(port: int) -> str | None:
     """``SELECT release_version FROM system.local`` through the real driver; None while not ready."""
-    if not _tcp_open(port):
+    if not tcp_open(port):  # cheap pre-check before building a driver Cluster
         return None
     from harness.stores.cassandra.conn import probe_version
 
     return probe_version(CassandraServer(("127.0.0.1",), port, CASSANDRA_DATACENTER), timeout=3)
-
-
-def _tcp_open(port: int) -> bool:
-    """A connect() to the published port succeeds (cheap pre-check before building a driver Cluster)."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False

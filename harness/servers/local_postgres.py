@@ -15,8 +15,7 @@ from pathlib import Path
 
 from harness.errors import ServerError
 from harness.servers.base import PostgresServer
-from harness.servers.ports import free_port
-from harness.servers.procutil import die_with_parent, log_tail
+from harness.servers.procutil import child_preexec, free_port, log_tail
 
 DEBIAN_GLOB = "/usr/lib/postgresql/*/bin"
 INSTALL_HINT = "install PostgreSQL's server (Debian: apt-get install postgresql-15) or pass --pg-bin-dir"
@@ -165,7 +164,7 @@ class LocalPostgres:
                 stderr=subprocess.STDOUT,
                 cwd=self.workdir,
                 start_new_session=True,
-                preexec_fn=die_with_parent,
+                preexec_fn=child_preexec(),
                 **ids,  # type: ignore[call-overload]
             )
         url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
@@ -175,6 +174,8 @@ class LocalPostgres:
 
     def _wait_ready(self, url: str, logfile: Path) -> str:
         import psycopg
+
+        from harness.stores.postgres.conn import server_version
 
         deadline = time.monotonic() + self.timeout
         last: Exception | None = None
@@ -186,9 +187,7 @@ class LocalPostgres:
                 self.stop()
                 raise ServerError(f"postgres exited with {code} during start-up:\n{tail}")
             try:
-                with psycopg.connect(url, connect_timeout=2) as conn:
-                    row = conn.execute("SHOW server_version").fetchone()
-                    return str(row[0]) if row else ""
+                return server_version(url, timeout=2)
             except psycopg.OperationalError as exc:
                 last = exc
                 time.sleep(0.05)

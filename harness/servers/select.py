@@ -89,13 +89,14 @@ def external_server(opts: ServerOptions, kind: str) -> PostgresServer | Cassandr
     if kind == "postgres":
         import psycopg
 
+        from harness.stores.postgres.conn import server_version
+
         assert opts.pg_url
         try:
-            with psycopg.connect(opts.pg_url, connect_timeout=10) as conn:
-                row = conn.execute("SHOW server_version").fetchone()
+            version = server_version(opts.pg_url, timeout=10)
         except psycopg.Error as exc:
             raise ServerError(f"external PostgreSQL not reachable: {exc}") from None
-        return PostgresServer(url=opts.pg_url, version=str(row[0]) if row else "", provider="external")
+        return PostgresServer(url=opts.pg_url, version=version, provider="external")
     from harness.stores.cassandra.conn import cassandra_version
 
     server = CassandraServer(

@@ -21,7 +21,7 @@ from typing import Any
 
 from harness.errors import ServerError
 from harness.servers.base import CassandraServer, PostgresServer, ServerHandle
-from harness.servers.procutil import log_tail
+from harness.servers.procutil import log_tail, pid_alive
 
 KINDS = ("postgres", "cassandra")
 STATE = "server.json"
@@ -57,19 +57,9 @@ def _start(kind: str, provider: str, options: dict[str, Any]) -> tuple[ServerHan
     raise ServerError(f"unknown provider/server {provider}/{kind}")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _is_supervisor(pid: int) -> bool:
     """Alive and still a supervisor: a state file that outlived its process must not lead to a reused pid."""
-    if not _alive(pid):
+    if not pid_alive(pid):
         return False
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -104,7 +94,7 @@ def serve(state_dir: Path, kind: str, provider: str, owner: int | None, options:
             data["server"] = {**info.__dict__, "contact_points": list(info.contact_points)}
         _write_atomic(state_dir / STATE, json.dumps(data))
         while not stopping:
-            if owner is not None and not _alive(owner):
+            if owner is not None and not pid_alive(owner):
                 owner_died = True
                 break
             time.sleep(0.3)
@@ -188,11 +178,11 @@ def stop(state_dir: Path, timeout: float = 60.0) -> bool:
         return False
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
+    while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
         with contextlib.suppress(ChildProcessError):  # reap it if it is our child
             os.waitpid(pid, os.WNOHANG)
-    if _alive(pid):
+    if pid_alive(pid):
         os.kill(pid, signal.SIGKILL)
     return True
 

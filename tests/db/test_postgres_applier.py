@@ -105,7 +105,7 @@ def test_wait_returns_when_the_database_answers(pg_env, capsys):
 
 
 def test_wait_gives_up_with_an_error_on_a_closed_port(monkeypatch, capsys):
-    from harness.servers.ports import free_port
+    from harness.servers.procutil import free_port
 
     monkeypatch.setenv("DATABASE_URL", f"postgresql://app:s3cret-pw@127.0.0.1:{free_port()}/app")
     result = harness(capsys, "postgres", "wait", "--wait-timeout", "1")

@@ -13,17 +13,17 @@ import yaml
 
 from harness.errors import ServerError
 from harness.servers import cassandra_dist as dist
-from harness.servers.cassandra_local import (
+from harness.servers.cassandra_config import (
     FAST_START_PROPERTIES,
     JDK17_MODULE_FLAGS,
     LOGBACK_XML,
     NodeConfig,
     cds_key,
-    free_port,
     java_major,
     jvm_command,
     render_yaml,
 )
+from harness.servers.procutil import free_port
 
 
 @pytest.fixture
