@@ -1,4 +1,4 @@
-"""The pure parts of the local Cassandra provider: generated yaml, JVM command line, fetch bookkeeping.
+"""The pure parts of the local Cassandra providers: generated yaml and rackdc, JVM command line, cluster layout.
 
 No JVM and no Maven run here; starting a real node is the plugin's job.
 """
@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from harness.errors import ServerError
-from harness.servers import cassandra_dist as dist
 from harness.servers.cassandra_config import (
     FAST_START_PROPERTIES,
     JDK17_MODULE_FLAGS,
@@ -118,49 +117,6 @@ def test_logback_is_well_formed_and_skips_caller_data() -> None:
 def test_free_port_is_bindable() -> None:
     port = free_port()
     assert 1024 <= port <= 65535
-
-
-def test_pom_names_cassandra_all() -> None:
-    ns = {"m": "http://maven.apache.org/POM/4.0.0"}
-    root = ET.fromstring(dist.pom_text("5.0.9"))
-    dep = root.find("./m:dependencies/m:dependency", ns)
-    assert dep is not None
-    assert dep.findtext("m:artifactId", namespaces=ns) == "cassandra-all"
-    assert dep.findtext("m:version", namespaces=ns) == "5.0.9"
-
-
-def test_cache_root_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "explicit"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert dist.cache_root() == tmp_path / "explicit"
-    monkeypatch.delenv("HARNESS_CACHE_DIR")
-    assert dist.cache_root() == tmp_path / "xdg" / "harness"
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert dist.cache_root() == tmp_path / "home" / ".cache" / "harness"
-
-
-def _fake_complete(cache: Path, version: str) -> Path:
-    lib = dist.dist_dir(version, cache) / "lib"
-    lib.mkdir(parents=True)
-    (lib / f"cassandra-all-{version}.jar").write_bytes(b"")
-    (lib.parent / ".complete").write_text(version)
-    return lib
-
-
-def test_completed_fetch_runs_no_maven(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    lib = _fake_complete(tmp_path, "5.0.9")
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # neither mvn nor java findable
-    assert dist.fetch_cassandra("5.0.9", cache=tmp_path) == lib
-
-
-def test_half_finished_fetch_is_not_trusted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    lib = _fake_complete(tmp_path, "5.0.9")
-    (lib.parent / ".complete").unlink()  # interrupted before the marker
-    assert not dist.is_complete("5.0.9", tmp_path)
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    with pytest.raises(ServerError, match="apt-get install"):
-        dist.fetch_cassandra("5.0.9", cache=tmp_path)
 
 
 @pytest.mark.parametrize(
