@@ -29,6 +29,18 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="where the servers come from (auto: docker if an engine answers, else local)",
     )
     up.add_argument("--only", choices=("postgres", "cassandra"), help="start just one of them")
+    up.add_argument(
+        "--cassandra-nodes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="a local Cassandra cluster of N nodes (1-9) on 127.0.0.1..127.0.0.N (default: 1)",
+    )
+    up.add_argument(
+        "--cassandra-dcs",
+        metavar="DC:N,...",
+        help="split the nodes into datacenters, e.g. dc1:2,dc2:1 (the counts add up to --cassandra-nodes)",
+    )
     up.set_defaults(func=servers_up)
     st = cmds.add_parser("status", help="show the running servers")
     st.set_defaults(func=servers_status)
@@ -57,11 +69,15 @@ def export_lines(servers: dict[str, Any]) -> list[str]:
 
 def servers_up(args: argparse.Namespace) -> int:
     from harness.servers import supervisor
-    from harness.servers.select import ServerOptions, obtain, servers_home
+    from harness.servers.select import ServerOptions, choose_provider, obtain, servers_home
 
     # The environment's own DATABASE_URL / CASSANDRA_HOSTS must not turn `up` into a no-op on someone's server.
-    opts = ServerOptions.from_env({}, provider=args.provider)
+    opts = ServerOptions.from_env(
+        {}, provider=args.provider, cassandra_nodes=args.cassandra_nodes, cassandra_dcs=args.cassandra_dcs
+    )
     kinds = [args.only] if args.only else list(supervisor.KINDS)
+    if "cassandra" in kinds and opts.cassandra_cluster:
+        choose_provider(opts, "cassandra")  # refuse a cluster on docker before starting anything
     found: dict[str, Any] = {}
     import concurrent.futures as cf
 
@@ -76,6 +92,7 @@ def servers_up(args: argparse.Namespace) -> int:
 
 def servers_status(args: argparse.Namespace) -> int:
     from harness.servers import supervisor
+    from harness.servers.procutil import peak_rss_kib
     from harness.servers.select import servers_home
 
     running = 0
@@ -86,8 +103,12 @@ def servers_status(args: argparse.Namespace) -> int:
             continue
         running += 1
         server = supervisor.server_from_state(state)
-        where = server.url if isinstance(server, PostgresServer) else f"{server.contact_points[0]}:{server.port}"
+        where = server.url if isinstance(server, PostgresServer) else f"{','.join(server.contact_points)}:{server.port}"
         print(f"{kind}: {server.provider} {server.version} at {where} (supervisor pid {state['pid']})")
+        for node in supervisor.node_processes(state):
+            peak = peak_rss_kib(node.pid)
+            memory = f", peak RSS {peak / 1024:.0f} MiB" if peak is not None else ", not running"
+            print(f"  node {node.address} ({node.datacenter}): pid {node.pid}{memory}")
     return 0 if running else 1
 
 

@@ -120,6 +120,7 @@ class NodeConfig:
     initial_token: int = 0
     datacenter: str | None = None
     rack: str = RACK
+    properties: tuple[str, ...] = ()  # more -D system properties for this node's JVM
 
     @property
     def data_root(self) -> Path:
@@ -223,6 +224,7 @@ def jvm_command(
         *cds,
         *JDK17_MODULE_FLAGS,
         *FAST_START_PROPERTIES,
+        *cfg.properties,
         f"-Dcassandra.config=file://{cfg.yaml_file}",
         f"-Dlogback.configurationFile={cfg.logback_file}",
         f"-Dcassandra.logdir={cfg.workdir / 'logs'}",
@@ -253,6 +255,11 @@ def java_major(version_output: str) -> int:
 
 
 # ---------------------------------------------------------------- several nodes
+
+
+# The start-up "shadow round" (endpoint collision check) kills a non-seed that reaches it before the seed
+# listens; a fresh test cluster has no collisions to find, so its non-seed nodes skip it.
+NON_SEED_PROPERTIES: tuple[str, ...] = ("-Dcassandra.allow_unsafe_join=true",)
 
 
 def parse_dcs(spec: str | None, nodes: int) -> tuple[tuple[str, int], ...]:
@@ -307,6 +314,7 @@ def cluster_configs(
     storage_port: int,
     heap: str,
     cluster_name: str = CLUSTER_NAME,
+    non_seed_properties: tuple[str, ...] = NON_SEED_PROPERTIES,
 ) -> list[NodeConfig]:
     """One NodeConfig per node, in start order: node1 (the seed, 127.0.0.1) first, datacenter by datacenter."""
     configs: list[NodeConfig] = []
@@ -324,6 +332,7 @@ def cluster_configs(
                     seeds=(node_address(0),),
                     initial_token=token,
                     datacenter=dc,
+                    properties=non_seed_properties if index else (),
                 )
             )
     return configs

@@ -227,15 +227,21 @@ class NodeProcess:
     def peak_rss_kib(self) -> int | None:
         return peak_rss_kib(self.proc.pid) if self.proc is not None else None
 
+    def terminate(self) -> None:
+        """Ask the JVM to stop (SIGTERM to its process group) without waiting, so several nodes stop together."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGCONT)  # a node a test paused must still be able to stop
+            os.killpg(self.proc.pid, signal.SIGTERM)
+
     def kill(self) -> None:
         """SIGTERM the JVM's process group, wait, then SIGKILL; publish a fresh AppCDS dump. Keeps the files."""
+        self.terminate()
         proc, self.proc = self.proc, None
         if proc is None:
             return
         grace = 60.0 if self.cds.dumping else 8.0  # writing an AppCDS archive at exit takes a few seconds
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGCONT)  # a node a test paused must still be able to stop
-            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:

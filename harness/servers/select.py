@@ -13,6 +13,7 @@ from filelock import FileLock
 from harness.errors import ConfigError, ServerError
 from harness.servers import supervisor
 from harness.servers.base import CassandraServer, PostgresServer
+from harness.servers.cassandra_config import parse_dcs
 
 PROVIDERS = ("auto", "local", "docker", "external")
 
@@ -31,6 +32,21 @@ class ServerOptions:
     pg_bindir: str | None = None
     postgres_image: str | None = None
     cassandra_image: str | None = None
+    cassandra_nodes: int = 1
+    cassandra_dcs: str | None = None
+
+    def __post_init__(self) -> None:
+        parse_dcs(self.cassandra_dcs, self.cassandra_nodes)  # a one-line ConfigError for a shape that cannot be
+
+    @property
+    def cassandra_cluster(self) -> bool:
+        """More than a lone node is asked for (several nodes, or named datacenters)."""
+        return self.cassandra_nodes > 1 or bool(self.cassandra_dcs)
+
+    def cassandra_shape(self) -> str:
+        """How the Cassandra is asked to look, for messages: '1 node' or '3 nodes (dc1:2,dc2:1)'."""
+        nodes = f"{self.cassandra_nodes} node{'s' if self.cassandra_nodes > 1 else ''}"
+        return f"{nodes} ({self.cassandra_dcs})" if self.cassandra_dcs else nodes
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerOptions:
@@ -65,10 +81,17 @@ def choose_provider(opts: ServerOptions, kind: str) -> tuple[str, str]:
             need = "DATABASE_URL / --pg-url" if kind == "postgres" else "CASSANDRA_HOSTS / --cassandra-hosts"
             raise ConfigError(f"provider 'external' chosen but no {kind} server given: set {need}")
         return "external", "chosen"
+    cluster = kind == "cassandra" and opts.cassandra_cluster
+    if opts.provider == "docker" and cluster:
+        raise ConfigError(
+            f"a Cassandra of {opts.cassandra_shape()} needs the local provider; the docker provider starts one node"
+        )
     if opts.provider in ("local", "docker"):
         return opts.provider, "chosen"
     if opts.has_external(kind):
         return "external", "server given by environment or option"
+    if cluster:
+        return "local", f"a Cassandra of {opts.cassandra_shape()} runs on the local provider only"
     try:
         from harness.servers import docker
     except ImportError:  # pragma: no cover - the docker extra is part of the test dependencies
@@ -130,16 +153,41 @@ def obtain(
             state = supervisor.read_state(state_dir)
             if state is None:
                 log(f"{kind}: starting a {provider} server ({why})")
-                options = {
-                    "pg_bindir": opts.pg_bindir,
-                    "postgres_image": opts.postgres_image,
-                    "cassandra_image": opts.cassandra_image,
-                }
+                options = supervisor_options(opts)
                 proc = supervisor.spawn(state_dir, kind, provider, owner=owner, options=options)
-                state = supervisor.wait_ready(state_dir, proc, timeout=timeout)
+                try:
+                    state = supervisor.wait_ready(state_dir, proc, timeout=timeout)
+                except BaseException:  # Ctrl-C while waiting: a half-started server must not stay behind
+                    supervisor.stop(state_dir)
+                    raise
+            elif kind == "cassandra":
+                _check_same_shape(state, opts)
             server = supervisor.server_from_state(state)
     log(f"{kind}: {server.provider} server {server.version}")
     return server
+
+
+def supervisor_options(opts: ServerOptions) -> dict[str, Any]:
+    """The options a supervisor starts its server with (and records in its state file)."""
+    return {
+        "pg_bindir": opts.pg_bindir,
+        "postgres_image": opts.postgres_image,
+        "cassandra_image": opts.cassandra_image,
+        "cassandra_nodes": opts.cassandra_nodes,
+        "cassandra_dcs": opts.cassandra_dcs,
+    }
+
+
+def _check_same_shape(state: dict[str, Any], opts: ServerOptions) -> None:
+    """A running Cassandra of another shape is not what was asked for: say so instead of reusing it."""
+    running = state.get("options") or {}
+    nodes, dcs = int(running.get("cassandra_nodes") or 1), running.get("cassandra_dcs") or None
+    if (nodes, dcs) != (opts.cassandra_nodes, opts.cassandra_dcs or None):
+        have = ServerOptions(cassandra_nodes=nodes, cassandra_dcs=dcs).cassandra_shape()
+        raise ConfigError(
+            f"a Cassandra of {have} is already running, but {opts.cassandra_shape()} was asked for: "
+            "stop it first (`harness servers down`)"
+        )
 
 
 def release_all(state_root: Path) -> list[str]:

@@ -16,11 +16,12 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from harness.errors import ServerError
-from harness.servers.base import CassandraServer, PostgresServer, ServerHandle
+from harness.servers.base import CassandraServer, NodeProcessInfo, NodesHandle, PostgresServer, ServerHandle
 from harness.servers.procutil import log_tail, pid_alive
 
 KINDS = ("postgres", "cassandra")
@@ -40,6 +41,12 @@ def _start(kind: str, provider: str, options: dict[str, Any]) -> tuple[ServerHan
         pg = LocalPostgres(bindir=options.get("pg_bindir"), log=log)
         return pg, pg.start()
     if provider == "local" and kind == "cassandra":
+        nodes, dcs = int(options.get("cassandra_nodes") or 1), options.get("cassandra_dcs")
+        if nodes > 1 or dcs:
+            from harness.servers.cassandra_cluster import LocalCassandraCluster
+
+            cluster = LocalCassandraCluster(nodes=nodes, dcs=dcs, log=log)
+            return cluster, cluster.start()
         from harness.servers.cassandra_local import LocalCassandra
 
         cs = LocalCassandra(log=log)
@@ -50,6 +57,8 @@ def _start(kind: str, provider: str, options: dict[str, Any]) -> tuple[ServerHan
         dpg = DockerPostgres(image=options.get("postgres_image"), log=log)
         return dpg, dpg.start()
     if provider == "docker" and kind == "cassandra":
+        if int(options.get("cassandra_nodes") or 1) > 1 or options.get("cassandra_dcs"):
+            raise ServerError("the docker provider starts single Cassandra nodes; a cluster needs the local provider")
         from harness.servers.docker import DockerCassandra
 
         dcs = DockerCassandra(image=options.get("cassandra_image"), log=log)
@@ -74,6 +83,33 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def state_data(
+    kind: str, provider: str, options: dict[str, Any], handle: ServerHandle, info: PostgresServer | CassandraServer
+) -> dict[str, Any]:
+    """What the state file publishes: the server, the options it was started with, and its node processes.
+
+    ``nodes`` (local Cassandra only) lists each JVM as ``{"address", "pid", "datacenter"}``, so tests can pause
+    (SIGSTOP/SIGCONT) or stop one node of a cluster.
+    """
+    server = dict(info.__dict__)
+    if isinstance(info, CassandraServer):
+        server["contact_points"] = list(info.contact_points)
+    nodes = [asdict(n) for n in handle.node_processes()] if isinstance(handle, NodesHandle) else []
+    return {
+        "kind": kind,
+        "provider": provider,
+        "pid": os.getpid(),
+        "options": options,
+        "server": server,
+        "nodes": nodes,
+    }
+
+
+def node_processes(state: dict[str, Any]) -> list[NodeProcessInfo]:
+    """The node processes a state file lists (empty for servers that are not local Cassandra)."""
+    return [NodeProcessInfo(**node) for node in state.get("nodes") or []]
+
+
 def serve(state_dir: Path, kind: str, provider: str, owner: int | None, options: dict[str, Any]) -> int:
     """The supervisor's main loop (runs in the background process)."""
     stopping = False
@@ -89,9 +125,7 @@ def serve(state_dir: Path, kind: str, provider: str, owner: int | None, options:
     owner_died = False
     try:
         handle, info = _start(kind, provider, options)
-        data = {"kind": kind, "provider": provider, "pid": os.getpid(), "server": info.__dict__}
-        if isinstance(info, CassandraServer):
-            data["server"] = {**info.__dict__, "contact_points": list(info.contact_points)}
+        data = state_data(kind, provider, options, handle, info)
         _write_atomic(state_dir / STATE, json.dumps(data))
         while not stopping:
             if owner is not None and not pid_alive(owner):

@@ -11,15 +11,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.errors import ServerError
+from harness.errors import ConfigError, ServerError
 from harness.servers.cassandra_config import (
     FAST_START_PROPERTIES,
     JDK17_MODULE_FLAGS,
     LOGBACK_XML,
+    NON_SEED_PROPERTIES,
     NodeConfig,
     cds_key,
+    cluster_configs,
     java_major,
     jvm_command,
+    parse_dcs,
+    render_rackdc,
     render_yaml,
 )
 from harness.servers.procutil import free_port
@@ -135,3 +139,99 @@ def test_java_major(output: str, major: int) -> None:
 def test_java_major_unreadable() -> None:
     with pytest.raises(ServerError, match="Java version"):
         java_major("command not found")
+
+
+# --- several nodes ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_dcs(tmp_path: Path) -> list[NodeConfig]:
+    dcs = parse_dcs("dc1:2,dc2:1", 3)
+    return cluster_configs(tmp_path / "cluster", dcs, native_port=19042, storage_port=17000, heap="384M")
+
+
+def test_a_lone_node_keeps_the_simple_snitch_and_bootstraps_nothing(cfg: NodeConfig) -> None:
+    conf = yaml.safe_load(render_yaml(cfg))
+    assert conf["endpoint_snitch"] == "SimpleSnitch"
+    assert "auto_bootstrap" not in conf
+    assert not any(a.startswith("-Dcassandra-rackdc.properties") for a in jvm_command(cfg, Path("/lib"), ["a.jar"]))
+
+
+def test_cluster_nodes_listen_on_their_own_loopback_address_with_shared_ports(two_dcs: list[NodeConfig]) -> None:
+    confs = [yaml.safe_load(render_yaml(c)) for c in two_dcs]
+    assert [c["listen_address"] for c in confs] == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+    assert [c["rpc_address"] for c in confs] == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+    assert {c["native_transport_port"] for c in confs} == {19042}
+    assert {c["storage_port"] for c in confs} == {17000}
+    assert {c["seed_provider"][0]["parameters"][0]["seeds"] for c in confs} == {"127.0.0.1:17000"}
+    assert len({c.workdir for c in two_dcs}) == 3, "each node has its own directory"
+    assert all(c["auto_bootstrap"] is False for c in confs)
+    assert all(c["endpoint_snitch"] == "GossipingPropertyFileSnitch" for c in confs)
+
+
+def test_each_node_gets_a_rackdc_file_naming_its_datacenter(two_dcs: list[NodeConfig]) -> None:
+    assert [render_rackdc(c) for c in two_dcs] == [
+        "dc=dc1\nrack=rack1\n",
+        "dc=dc1\nrack=rack1\n",
+        "dc=dc2\nrack=rack1\n",
+    ]
+    cmd = jvm_command(two_dcs[2], Path("/lib"), ["a.jar"])
+    assert f"-Dcassandra-rackdc.properties=file://{two_dcs[2].rackdc_file}" in cmd
+
+
+def test_only_the_non_seed_nodes_skip_the_shadow_round(two_dcs: list[NodeConfig]) -> None:
+    flags = [jvm_command(c, Path("/lib"), ["a.jar"]) for c in two_dcs]
+    assert [any(a in cmd for a in NON_SEED_PROPERTIES) for cmd in flags] == [False, True, True]
+
+
+def test_tokens_are_even_per_datacenter_and_unique_in_the_cluster(two_dcs: list[NodeConfig]) -> None:
+    assert [c.initial_token for c in two_dcs] == [-(2**63), 0, -(2**63) + 1]
+    three = [
+        c.initial_token
+        for c in cluster_configs(Path("/x"), parse_dcs(None, 3), native_port=1, storage_port=2, heap="1G")
+    ]
+    assert three == [-9223372036854775808, -3074457345618258603, 3074457345618258602]
+    nine = [
+        c.initial_token
+        for c in cluster_configs(Path("/x"), parse_dcs("a:4,b:3,c:2", 9), native_port=1, storage_port=2, heap="1G")
+    ]
+    assert len(set(nine)) == 9
+    assert all(-(2**63) <= t < 2**63 for t in nine)
+
+
+def test_tokens_render_as_plain_integers(two_dcs: list[NodeConfig]) -> None:
+    assert yaml.safe_load(render_yaml(two_dcs[0]))["initial_token"] == -(2**63)
+
+
+@pytest.mark.parametrize(
+    ("spec", "nodes", "expected"),
+    [
+        (None, 3, (("datacenter1", 3),)),
+        ("", 1, (("datacenter1", 1),)),
+        ("dc1:2,dc2:1", 3, (("dc1", 2), ("dc2", 1))),
+        (" east-1:1 , west_2:1 ", 2, (("east-1", 1), ("west_2", 1))),
+    ],
+)
+def test_dc_specs_that_parse(spec: str | None, nodes: int, expected: tuple[tuple[str, int], ...]) -> None:
+    assert parse_dcs(spec, nodes) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "nodes", "message"),
+    [
+        (None, 0, "cassandra_nodes must be 1 to 9 (one per 127.0.0.x address), got 0"),
+        (None, 10, "cassandra_nodes must be 1 to 9 (one per 127.0.0.x address), got 10"),
+        ("dc1:2,dc2:2", 3, "cassandra_dcs 'dc1:2,dc2:2' adds up to 4 nodes but cassandra_nodes is 3"),
+        ("dc1", 3, "cassandra_dcs 'dc1': 'dc1' is not NAME:COUNT"),
+        ("dc.1:3", 3, "cassandra_dcs 'dc.1:3': 'dc.1:3' is not NAME:COUNT"),
+        ("dc1:x", 3, "'dc1:x' is not NAME:COUNT"),
+        ("dc1:-1,dc2:4", 3, "'dc1:-1' is not NAME:COUNT"),
+        ("dc1:0,dc2:3", 3, "datacenter dc1 needs at least one node"),
+        ("dc1:1,dc1:2", 3, "datacenter dc1 is named twice"),
+    ],
+)
+def test_dc_specs_that_are_refused_in_one_line(spec: str | None, nodes: int, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_dcs(spec, nodes)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
