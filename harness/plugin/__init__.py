@@ -33,6 +33,7 @@ MARKERS = {
     "schema": "live schema against the class diagram",
     "fuzz": "generated inserts against the live constraints",
     "slow": "takes more than a few seconds",
+    "cluster": "starts a local multi-node Cassandra cluster (about 2 GiB; lane: tox -e cluster)",
 }
 RUN_DIR = "HARNESS_RUN_DIR"
 RUN_OWNER = "HARNESS_RUN_OWNER"

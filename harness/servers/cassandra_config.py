@@ -287,7 +287,8 @@ def parse_dcs(spec: str | None, nodes: int) -> tuple[tuple[str, int], ...]:
         dcs.append((name, int(count)))
     total = sum(count for _, count in dcs)
     if total != nodes:
-        raise ConfigError(f"cassandra_dcs {spec!r} adds up to {total} nodes but cassandra_nodes is {nodes}")
+        plural = "" if total == 1 else "s"
+        raise ConfigError(f"cassandra_dcs {spec!r} adds up to {total} node{plural} but cassandra_nodes is {nodes}")
     return tuple(dcs)
 
 

@@ -53,3 +53,21 @@ def test_servers_up_exports_a_server_that_a_test_run_uses_and_down_removes_it(ex
     assert harness_cli(isolated_env, "servers", "status").returncode == 1
     leftovers = [p.name for p in Path(isolated_env["TMPDIR"]).iterdir() if p.name.startswith("harness")]
     assert leftovers == []
+
+
+@pytest.mark.parametrize(
+    ("flags", "error"),
+    [
+        (
+            ("--cassandra-nodes", "3", "--cassandra-dcs", "dc1:1"),
+            "cassandra_dcs 'dc1:1' adds up to 1 node but cassandra_nodes is 3",
+        ),
+        (("--cassandra-nodes", "10"), "cassandra_nodes must be 1 to 9 (one per 127.0.0.x address), got 10"),
+        (("--cassandra-nodes", "2", "--provider", "docker"), "a Cassandra of 2 nodes needs the local provider"),
+    ],
+)
+def test_servers_up_refuses_a_cluster_it_cannot_start_in_one_line_and_starts_nothing(isolated_env, flags, error):
+    bad = harness_cli(isolated_env, "servers", "up", "--only", "cassandra", *flags)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith(f"Error: {error}") and bad.stderr.count("\n") == 1, bad.stderr
+    assert harness_cli(isolated_env, "servers", "status").returncode == 1, "nothing was started"
