@@ -68,6 +68,7 @@ class LocalCassandraCluster:
         cache: Path | None = None,
         extra_flags: tuple[str, ...] = (),
         together: bool = True,
+        nice: int = 0,
         layout: dict[str, Any] | None = None,
         log: Callable[[str], None] = ignore,
     ) -> None:
@@ -76,6 +77,7 @@ class LocalCassandraCluster:
         self.heap = heap
         self.timeout = timeout
         self.together = together
+        self.nice = nice
         self._layout = layout or {}
         self._log = log
         self._runtime = Runtime(version=version, cache=cache, cds=cds, extra_flags=extra_flags, log=log)
@@ -180,7 +182,7 @@ class LocalCassandraCluster:
                 while not self._answers(self._members[self._members.index(member) - 1]):
                     self._check_deadline(began)
                     time.sleep(0.05)
-            member.process.launch()
+            member.process.launch(nice=self.nice)
         stage_clock(began, self.stage_times, "launched")
 
     # ---------------------------------------------------------------- readiness

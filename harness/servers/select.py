@@ -96,13 +96,15 @@ def choose_provider(opts: ServerOptions, kind: str) -> tuple[str, str]:
         from harness.servers import docker
     except ImportError:  # pragma: no cover - the docker extra is part of the test dependencies
         return "local", "the docker client library is not installed"
+    from harness.servers import docker_config as images
+
     if not docker.docker_available():
         return "local", "no external server given and no Docker engine answers"
     explicit = opts.postgres_image if kind == "postgres" else opts.cassandra_image
-    env_var = docker.POSTGRES_IMAGE_ENV if kind == "postgres" else docker.CASSANDRA_IMAGE_ENV
-    default = docker.DEFAULT_POSTGRES_IMAGE if kind == "postgres" else docker.DEFAULT_CASSANDRA_IMAGE
-    image = docker.resolve_image(explicit, env_var, default, os.environ)
-    if explicit or os.environ.get(env_var) or os.environ.get(docker.IMAGE_PREFIX_ENV) or docker.image_present(image):
+    env_var = images.POSTGRES_IMAGE_ENV if kind == "postgres" else images.CASSANDRA_IMAGE_ENV
+    default = images.DEFAULT_POSTGRES_IMAGE if kind == "postgres" else images.DEFAULT_CASSANDRA_IMAGE
+    image = images.resolve_image(explicit, env_var, default, os.environ)
+    if explicit or os.environ.get(env_var) or os.environ.get(images.IMAGE_PREFIX_ENV) or docker.image_present(image):
         return "docker", f"a Docker engine answers and image {image} is configured or present"
     return "local", f"a Docker engine answers but image {image} is not present (build it or set {env_var})"
 
