@@ -1,6 +1,6 @@
 """Start-to-first-query time and peak RSS of the local Cassandra provider.
 
-Usage: python bench/cassandra_start.py [--runs 5] [--no-cds] [--heap 512M] [--auth]
+Usage: python -m bench.cassandra_start [--runs 5] [--no-cds] [--heap 512M] [--auth]
 Each run starts a fresh node (new work dir), waits for a real CQL answer, reads the JVM's VmHWM from
 /proc and stops it. The jars must be fetched already (python -m harness.servers.cassandra_dist), so
 the numbers are start-up only. With AppCDS on (default) a first run without an archive writes it.
@@ -11,17 +11,9 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
+from bench.common import peak_rss_mib
 from harness.servers.cassandra_local import LocalCassandra
-
-
-def peak_rss_mib(pid: int) -> float:
-    """VmHWM (peak resident set) of a live process, in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
 
 
 def main() -> int:

@@ -31,6 +31,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "c2-jit": {"extra_flags": ("-XX:TieredStopAtLevel=4",)},
     "one-compiler-thread": {"extra_flags": ("-XX:CICompilerCount=1",)},
     "no-mbeans": {"extra_flags": ("-Dorg.apache.cassandra.disable_mbean_registration=true",)},
+    "shadow-round": {"skip_shadow_round": False},
     "nice-5": {"nice": 5},
     "nice-15": {"nice": 15},
 }

@@ -25,9 +25,9 @@ from typing import Any
 
 from harness.errors import ServerError
 from harness.servers.base import CassandraServer, NodeProcessInfo
-from harness.servers.cassandra_config import NodeConfig, cluster_configs, parse_dcs
+from harness.servers.cassandra_config import NON_SEED_PROPERTIES, NodeConfig, cluster_configs, parse_dcs
 from harness.servers.cassandra_dist import CASSANDRA_VERSION
-from harness.servers.cassandra_node import BindFailed, NodeProcess, Runtime, ignore, stage_clock
+from harness.servers.cassandra_node import BindFailed, ExitedWithArchive, NodeProcess, Runtime, ignore, stage_clock
 from harness.servers.cluster_readiness import NodeView, cluster_missing, failure_detector_verdicts
 from harness.servers.procutil import free_port, tcp_open
 from harness.stores.cassandra.conn import driver
@@ -69,7 +69,7 @@ class LocalCassandraCluster:
         extra_flags: tuple[str, ...] = (),
         together: bool = True,
         nice: int = 0,
-        layout: dict[str, Any] | None = None,
+        skip_shadow_round: bool = True,
         log: Callable[[str], None] = ignore,
     ) -> None:
         self.dcs = parse_dcs(dcs, nodes)
@@ -78,7 +78,7 @@ class LocalCassandraCluster:
         self.timeout = timeout
         self.together = together
         self.nice = nice
-        self._layout = layout or {}
+        self.skip_shadow_round = skip_shadow_round
         self._log = log
         self._runtime = Runtime(version=version, cache=cache, cds=cds, extra_flags=extra_flags, log=log)
         self._workdir: Path | None = None
@@ -127,11 +127,17 @@ class LocalCassandraCluster:
                 try:
                     self.info = self._start_once()
                     return self.info
-                except BindFailed:
+                except (BindFailed, ExitedWithArchive) as exc:
+                    archive = self._members[0].process.cds.use if self._members else None
                     self._stop_nodes()
                     if attempt == 3:
                         raise
-                    self._log("cassandra: a port was taken, retrying the cluster with new ports")
+                    if isinstance(exc, ExitedWithArchive) and archive is not None:
+                        archive.unlink(missing_ok=True)
+                        self._runtime.cds = False
+                        self._log("cassandra: a node failed with the AppCDS archive; deleted it, retrying without")
+                    else:
+                        self._log("cassandra: a port was taken, retrying the cluster with new ports")
         except BaseException:
             self.stop()
             raise
@@ -144,7 +150,12 @@ class LocalCassandraCluster:
         for sub in self._workdir.iterdir():  # a previous attempt's nodes
             shutil.rmtree(sub, ignore_errors=True)
         configs = cluster_configs(
-            self._workdir, self.dcs, native_port=native, storage_port=storage, heap=self.heap, **self._layout
+            self._workdir,
+            self.dcs,
+            native_port=native,
+            storage_port=storage,
+            heap=self.heap,
+            non_seed_properties=NON_SEED_PROPERTIES if self.skip_shadow_round else (),
         )
         seed_plan = self._runtime.plan_cds(configs[0])
         self._members = [_Member(NodeProcess(configs[0], self._runtime, seed_plan))]

@@ -12,7 +12,7 @@ from filelock import FileLock
 
 from harness.errors import ConfigError, ServerError
 from harness.servers import supervisor
-from harness.servers.base import CassandraServer, PostgresServer
+from harness.servers.base import CassandraServer, NodeProcessInfo, PostgresServer
 from harness.servers.cassandra_config import parse_dcs
 
 PROVIDERS = ("auto", "local", "docker", "external")
@@ -190,6 +190,15 @@ def _check_same_shape(state: dict[str, Any], opts: ServerOptions) -> None:
             f"a Cassandra of {have} is already running, but {opts.cassandra_shape()} was asked for: "
             "stop it first (`harness servers down`)"
         )
+
+
+def running_nodes(state_root: Path, kind: str = "cassandra") -> list[NodeProcessInfo]:
+    """The node processes (address, pid, datacenter) of the local server of ``kind`` under ``state_root``.
+
+    For tests that pause (SIGSTOP/SIGCONT) or stop one node; empty when no local server of that kind runs.
+    """
+    state = supervisor.read_state(state_root / kind)
+    return supervisor.node_processes(state) if state is not None else []
 
 
 def release_all(state_root: Path) -> list[str]:
