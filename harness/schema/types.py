@@ -2,11 +2,32 @@
 
 Store types are compared by their base name: modifiers are dropped, so ``character varying(255)``
 matches ``character varying`` and ``numeric(12,2)`` matches ``numeric``.
+
+Collections use mermaid's generic syntax in the contract (``List~string~``, ``Set~uuid~``,
+``Map~string,int~``, nested ``List~Map~string,int~~``); element types follow the scalar tables:
+
+============================  =======================================  ====================================
+contract                      Cassandra                                PostgreSQL
+============================  =======================================  ====================================
+``List~T~``                   ``list<T>`` (or ``frozen<list<T>>``)     ``T[]``
+``Set~T~``                    ``set<T>`` (or ``frozen<set<T>>``)       ``T[]`` (weaker: an array may hold
+                                                                       duplicates; no type says otherwise)
+``Map~K,V~``                  ``map<K, V>`` (or ``frozen<...>``)       ``jsonb`` / ``json`` (keys and values
+                                                                       unchecked: the database does not
+                                                                       type them); ``hstore`` when K and V
+                                                                       are both ``string`` / ``text``
+other ``Name~A,B~``           ``name<A, B>`` (``tuple``, ``vector``)   ``name`` with the same arguments
+============================  =======================================  ====================================
+
+``frozen<...>`` is how Cassandra stores a value, not what it holds, so the contract does not say it:
+``List~string~`` accepts ``list<text>`` and ``frozen<list<text>>`` alike. A PostgreSQL array records
+no dimensions (``integer[]`` also holds 2-D arrays), so ``List~List~int~~`` accepts ``integer[]``.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from harness.schema.model import Store
 
@@ -81,6 +102,152 @@ FAMILIES: tuple[str, ...] = (
     "inet",
 )
 
+# Generic contract types: canonical spelling and number of type arguments.
+COLLECTIONS: dict[str, tuple[str, int]] = {"list": ("List", 1), "set": ("Set", 1), "map": ("Map", 2)}
+
+
+# --- type expressions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TypeExpr:
+    """A type with its type arguments: ``Map~string,int~`` is ``TypeExpr("Map", (string, int))``."""
+
+    name: str
+    args: tuple[TypeExpr, ...] = ()
+
+    @property
+    def collection(self) -> str | None:
+        """``list`` / ``set`` / ``map`` for the contract's collections, else None."""
+        key = self.name.lower()
+        return key if key in COLLECTIONS and self.args else None
+
+    def __str__(self) -> str:
+        if not self.args:
+            return self.name
+        return f"{self.name}~{','.join(str(a) for a in self.args)}~"
+
+
+class TypeSyntaxError(ValueError):
+    """A contract type that cannot be read; the message says what is wrong and how to write it."""
+
+
+_TOKEN_RE = re.compile(r"\s*(~|,|[^\s~,]+(?:\s+[^\s~,]+)*)")
+
+
+def _tokens(text: str) -> list[str]:
+    tokens: list[str] = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN_RE.match(text, pos)
+        if m is None:  # only trailing blanks are left, and they were stripped
+            break
+        tokens.append(" ".join(m.group(1).split()))
+        pos = m.end()
+    return tokens
+
+
+def parse_type(text: str) -> TypeExpr:
+    """Read a contract type in mermaid's generic syntax; raise TypeSyntaxError saying why not.
+
+    A ``~`` right after a type name opens its arguments when a type follows it, else it closes the
+    arguments it is in, so ``List~Map~string,int~~`` is a list of maps. Known collections must have
+    their number of arguments (``List~T~``, ``Set~T~``, ``Map~K,V~``) and spell it canonically.
+    """
+    tokens = _tokens(text)
+    if not tokens:
+        raise TypeSyntaxError("empty type")
+    expr, pos = _parse(tokens, 0, text, depth=0)
+    if pos != len(tokens):
+        raise TypeSyntaxError(f"unexpected '{tokens[pos]}' in type '{text.strip()}'")
+    return _checked(expr, text)
+
+
+def _parse(tokens: list[str], pos: int, text: str, depth: int) -> tuple[TypeExpr, int]:
+    if pos >= len(tokens) or tokens[pos] in "~,":
+        got = f"'{tokens[pos]}'" if pos < len(tokens) else "the end"
+        raise TypeSyntaxError(f"expected a type name, found {got} in '{text.strip()}'")
+    name = tokens[pos]
+    pos += 1
+    at_tilde = pos < len(tokens) and tokens[pos] == "~"
+    opens = at_tilde and (depth == 0 or (pos + 1 < len(tokens) and tokens[pos + 1] not in "~,"))
+    if not opens:
+        return TypeExpr(name), pos
+    if pos + 1 >= len(tokens):
+        raise TypeSyntaxError(f"'{name}~' is not closed with '~' in '{text.strip()}'")
+    if tokens[pos + 1] in "~,":
+        raise TypeSyntaxError(f"'{name}~' opens type arguments but names none; write {name}~type~")
+    args: list[TypeExpr] = []
+    pos += 1
+    while True:
+        arg, pos = _parse(tokens, pos, text, depth + 1)
+        args.append(arg)
+        if pos >= len(tokens):
+            raise TypeSyntaxError(f"'{name}~' is not closed with '~' in '{text.strip()}'")
+        if tokens[pos] == "~":
+            return TypeExpr(name, tuple(args)), pos + 1
+        if tokens[pos] != ",":  # a multi-word name is one token, so only ',' or '~' can follow
+            raise TypeSyntaxError(f"unexpected '{tokens[pos]}' in '{text.strip()}'")
+        pos += 1
+
+
+def _checked(expr: TypeExpr, text: str) -> TypeExpr:
+    args = tuple(_checked(a, text) for a in expr.args)
+    known = COLLECTIONS.get(expr.name.lower())
+    if known is None:
+        return TypeExpr(expr.name, args)
+    spelling, arity = known
+    if len(args) != arity:
+        wanted = f"{spelling}~K,V~" if arity == 2 else f"{spelling}~T~"
+        has = f"{len(args)} type argument{'s' if len(args) != 1 else ''}" if args else "no type argument"
+        raise TypeSyntaxError(f"{spelling} takes {arity} type argument{'s' if arity > 1 else ''} ({wanted}), "
+                              f"'{text.strip()}' has {has}")  # fmt: skip
+    return TypeExpr(spelling, args)
+
+
+def store_type_expr(store: Store, store_type: str) -> TypeExpr:
+    """A store type as the introspection prints it, as a TypeExpr; Cassandra's ``frozen<>`` dropped.
+
+    PostgreSQL ``text[]`` becomes ``TypeExpr("[]", (text,))``; scalars keep their modifiers
+    (``numeric(12,2)``), which the scalar comparison drops.
+    """
+    t = store_type.strip()
+    if store == "postgres":
+        if t.endswith("[]"):
+            return TypeExpr("[]", (store_type_expr(store, t[:-2]),))
+        return TypeExpr(t)
+    expr, _ = _angle(t, 0)
+    return expr
+
+
+def _angle(text: str, pos: int) -> tuple[TypeExpr, int]:
+    """Cassandra's ``name<arg, ...>`` syntax; quoted names may hold any character."""
+    m = re.compile(r'\s*("(?:[^"]|"")*"|\'[^\']*\'|[^<>,\s]+)\s*').match(text, pos)
+    if m is None:
+        return TypeExpr(text[pos:].strip()), len(text)
+    name, pos = m.group(1), m.end()
+    if pos >= len(text) or text[pos] != "<":
+        return TypeExpr(name), pos
+    args: list[TypeExpr] = []
+    pos += 1
+    while pos < len(text):
+        arg, pos = _angle(text, pos)
+        args.append(arg)
+        while pos < len(text) and text[pos] == " ":
+            pos += 1
+        if pos < len(text) and text[pos] == ",":
+            pos += 1
+            continue
+        pos += 1  # '>'
+        break
+    if name.lower() == "frozen" and len(args) == 1:
+        return args[0], pos
+    return TypeExpr(name.lower(), tuple(args)), pos
+
+
+# --- compatibility ---------------------------------------------------------------------------------
+
 
 def contract_type(name: str) -> str:
     """Canonical spelling of a contract type: lower case, aliases resolved (``Integer`` -> ``int``)."""
@@ -93,15 +260,137 @@ def base_type(store_type: str) -> str:
     return " ".join(re.sub(r"\([^)]*\)", " ", store_type.lower()).split())
 
 
+def _contract_expr(contract: str) -> TypeExpr:
+    try:
+        return parse_type(contract)
+    except TypeSyntaxError:
+        return TypeExpr(contract)  # not a contract the parser accepted: compared as a plain name
+
+
 def is_known(store: Store, contract: str) -> bool:
-    return contract_type(contract) in TYPE_MAPS[store]
+    """Whether the type (and every element type of a collection) is in the store's type table."""
+    expr = _contract_expr(contract)
+    if expr.collection:
+        return all(is_known(store, str(a)) for a in expr.args)
+    return not expr.args and contract_type(expr.name) in TYPE_MAPS[store]
+
+
+def _scalar_ok(store: Store, contract: str, store_type: str) -> bool:
+    wanted = contract_type(contract)
+    base = base_type(store_type)
+    return base == wanted or base in TYPE_MAPS[store].get(wanted, frozenset())
+
+
+def _postgres_map_ok(want: TypeExpr, have: TypeExpr) -> bool:
+    if have.args:
+        return False
+    base = base_type(have.name)
+    if base in ("json", "jsonb"):
+        return True
+    text = TypeExpr("text")
+    return base == "hstore" and all(_match("postgres", a, text) for a in want.args)
+
+
+def _match(store: Store, want: TypeExpr, have: TypeExpr) -> bool:
+    kind = want.collection
+    if not want.args:
+        return not have.args and _scalar_ok(store, want.name, have.name)
+    if store == "postgres" and kind == "map":
+        return _postgres_map_ok(want, have)
+    if store == "postgres" and kind in ("list", "set"):
+        if have.name != "[]":
+            return False
+        element, inner = want.args[0], have.args[0]
+        if element.collection in ("list", "set") and inner.name != "[]":
+            return _match(store, element, have)  # an array has no declared dimensions
+        return _match(store, element, inner)
+    return (
+        have.name.lower() == want.name.lower()
+        and len(have.args) == len(want.args)
+        and all(_match(store, w, h) for w, h in zip(want.args, have.args, strict=True))
+    )
 
 
 def compatible(store: Store, contract: str, store_type: str) -> bool:
     """Whether a column of ``store_type`` satisfies the contract type (an exact name always does)."""
-    wanted = contract_type(contract)
-    base = base_type(store_type)
-    return base == wanted or base in TYPE_MAPS[store].get(wanted, frozenset())
+    if base_type(store_type) == contract_type(contract):
+        return True
+    return _match(store, _contract_expr(contract), store_type_expr(store, store_type))
+
+
+# The contract type a store type is described by (``harness diagram``): the most specific name of the
+# tables above, i.e. the one accepting the fewest store types. Exceptions: Cassandra ``text`` is
+# ``text``, not ``json`` (json says what a text holds, not how it is stored), and PostgreSQL
+# ``hstore`` is ``Map~string,string~``. A store type missing here is described by its own name
+# without modifiers (``interval``, an enum's or a user type's name), which compare() accepts as is.
+PREFERRED: dict[Store, dict[str, str]] = {
+    "postgres": {
+        "integer": "int",
+        "bigint": "bigint",
+        "smallint": "smallint",
+        "text": "text",
+        "character varying": "text",
+        "citext": "text",
+        "character": "string",
+        "timestamp with time zone": "timestamptz",
+        "timestamp without time zone": "timestamp",
+        "date": "date",
+        "time without time zone": "time",
+        "time with time zone": "time",
+        "uuid": "uuid",
+        "numeric": "decimal",
+        "real": "float",
+        "double precision": "float",
+        "boolean": "bool",
+        "json": "json",
+        "jsonb": "json",
+        "bytea": "bytes",
+        "inet": "inet",
+        "hstore": "Map~string,string~",
+    },
+    "cassandra": {
+        "int": "int",
+        "bigint": "bigint",
+        "varint": "int",
+        "smallint": "smallint",
+        "text": "text",
+        "varchar": "text",
+        "ascii": "string",
+        "timestamp": "timestamp",
+        "date": "date",
+        "time": "time",
+        "uuid": "uuid",
+        "timeuuid": "uuid",
+        "decimal": "decimal",
+        "float": "float",
+        "double": "float",
+        "boolean": "bool",
+        "blob": "bytes",
+        "inet": "inet",
+    },
+}
+
+
+def _describe(store: Store, expr: TypeExpr) -> TypeExpr:
+    args = tuple(_describe(store, a) for a in expr.args)
+    if store == "postgres" and expr.name == "[]":
+        return TypeExpr("List", args)
+    if store == "cassandra" and expr.name in COLLECTIONS and args:
+        return TypeExpr(COLLECTIONS[expr.name][0], args)
+    if args:
+        return TypeExpr(expr.name, args)  # tuple<...>, vector<...>: the same name and arguments
+    base = base_type(expr.name)
+    preferred = PREFERRED[store].get(base)
+    return parse_type(preferred) if preferred else TypeExpr(base)
+
+
+def describe_type(store: Store, store_type: str) -> str:
+    """The contract type (mermaid spelling) that describes a store type and that compatible() accepts.
+
+    ``text[]`` -> ``List~text~``, ``frozen<map<text, int>>`` -> ``Map~text,int~``, ``interval`` ->
+    ``interval``. The result may hold a space (``bit varying``): write it as ``name: type`` then.
+    """
+    return str(_describe(store, store_type_expr(store, store_type)))
 
 
 def families(store: Store, store_type: str) -> frozenset[str]:
