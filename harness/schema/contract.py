@@ -22,7 +22,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.schema.model import Store
-from harness.schema.types import TypeSyntaxError, parse_type
+from harness.schema.typeexpr import TypeSyntaxError, parse_type
 
 DEFAULT_PREFIXES: Mapping[str, Store] = {"PG_": "postgres", "C_": "cassandra"}
 
