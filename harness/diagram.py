@@ -84,16 +84,20 @@ def _cols(columns: tuple[str, ...]) -> str:
 
 
 def _key_note(store: Store, table: Table) -> str | None:
+    """The keys of a table in words: ``primary key (id); unique (email)`` or Cassandra's key columns."""
     if store == "cassandra":
-        parts = tuple(c.name for c in table.columns if c.kind == "partition_key")
+        names = {k: tuple(c.name for c in table.columns if c.kind == k) for k in ("partition_key", "static")}
         order = tuple(
             f"{c.name} {(c.clustering_order or 'asc').upper()}" for c in table.columns if c.kind == "clustering"
         )
-        notes = [f"partition key ({_cols(parts)})"] if parts else []
+        notes = [f"partition key ({_cols(names['partition_key'])})"] if names["partition_key"] else []
         notes += [f"clustering {_cols(order)}"] if order else []
+        notes += [f"static {_cols(names['static'])}"] if names["static"] else []
         return "; ".join(notes) or None
-    keys = [c for c in table.constraints if c.kind in ("primary_key", "unique")]
-    keys.sort(key=lambda c: (c.kind != "primary_key", c.name))
+    keys = sorted(
+        (c for c in table.constraints if c.kind in ("primary_key", "unique")),
+        key=lambda c: (c.kind != "primary_key", c.name),
+    )
     text = "; ".join(f"{'primary key' if c.kind == 'primary_key' else 'unique'} ({_cols(c.columns)})" for c in keys)
     return text or None
 
