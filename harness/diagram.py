@@ -30,12 +30,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from harness.registry import store_kind
 from harness.schema.contract import DEFAULT_PREFIXES, split_class_name
 from harness.schema.model import Column, Constraint, SchemaModel, Store, Table
 from harness.schema.typeexpr import TypeSyntaxError, parse_type
 from harness.schema.types import describe_type
 
-TITLES: dict[Store, str] = {"postgres": "PostgreSQL", "cassandra": "Cassandra"}
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -112,7 +112,7 @@ class _Drawn:
 
 def _section(model: SchemaModel, prefixes: Mapping[str, Store]) -> _Drawn:
     store = model.store
-    out = _Drawn({}, [f"%% === {TITLES[store]} Tables ==="])
+    out = _Drawn({}, [f"%% === {store_kind(store).title} Tables ==="])
     for table in model.tables:
         name, note = class_name(store, table.name, prefixes)
         if note:
@@ -156,7 +156,7 @@ def _relations(model: SchemaModel, classes: dict[str, str]) -> list[str]:
             many = '"0..1"' if _unique(table, fk.columns) else '"many"'
             found.append((ref, table.name, _cols(fk.columns), many))
     lines = [f'{classes[ref]} "1" --> {many} {classes[child]} : {label}' for ref, child, label, many in sorted(found)]
-    return [f"%% === {TITLES['postgres']} Relationships ===", *notes, *lines, ""] if found or notes else []
+    return [f"%% === {store_kind('postgres').title} Relationships ===", *notes, *lines, ""] if found or notes else []
 
 
 def render_diagram(

@@ -14,14 +14,17 @@ import psycopg
 import pytest
 
 from harness import applier
+from harness.checks.target import cassandra_settings
+from harness.config import CassandraSettings, PostgresSettings
 from harness.diagram import render_diagram
 from harness.migrations import discover
+from harness.registry import factory
 from harness.schema import types as schema_types
 from harness.schema.compare import compare
 from harness.schema.contract import Contract, load_contract, parse_contract
 from harness.schema.model import SchemaModel
 from harness.servers.base import CassandraServer
-from harness.settings import CassandraSettings, PostgresSettings, open_store
+from harness.stores.base import Store
 from harness.stores.cassandra.introspect import introspect_cassandra
 from harness.stores.postgres.introspect import introspect_postgres
 from tests.db.applier_support import REPO
@@ -29,9 +32,9 @@ from tests.db.applier_support import REPO
 
 def _migrated(settings: PostgresSettings | CassandraSettings, store: str) -> SchemaModel:
     """Apply this project's migrations of ``store`` and snapshot the result as the checks do."""
-    target = open_store(settings)
+    target: Store = factory(store)(settings)
     try:
-        applier.up(target, discover(REPO / "migrations" / store, store), lambda _m: None)  # type: ignore[arg-type]
+        applier.up(target, discover(REPO / "migrations" / store, store), lambda _m: None)
         return target.snapshot()
     finally:
         target.close()
@@ -40,7 +43,7 @@ def _migrated(settings: PostgresSettings | CassandraSettings, store: str) -> Sch
 @pytest.fixture
 def models(pg_url: str, cassandra_server: CassandraServer, cassandra_keyspace: str) -> tuple[SchemaModel, SchemaModel]:
     pg = _migrated(PostgresSettings(url=pg_url), "postgres")
-    cs = _migrated(CassandraSettings.for_server(cassandra_server, cassandra_keyspace), "cassandra")
+    cs = _migrated(cassandra_settings(cassandra_server, cassandra_keyspace), "cassandra")
     return pg, cs
 
 
