@@ -150,7 +150,7 @@ def run_project_command(args: argparse.Namespace) -> int:
 
         return int(main_lint(settings, args.format, say))
     if args.area == "diagram":
-        from harness.diagram_command import main_diagram
+        from harness.verify.diagram import main_diagram
 
         return int(main_diagram(settings, say))
     from harness.drift import main_drift

@@ -289,7 +289,10 @@ class CassandraStore:
         ).one()
         if exists is None:
             return False
-        return self._exec(f"SELECT reset_token FROM {self.qks}.{RESETS} WHERE reset_token = %s", (token,)).one() is not None
+        return (
+            self._exec(f"SELECT reset_token FROM {self.qks}.{RESETS} WHERE reset_token = %s", (token,)).one()
+            is not None
+        )
 
     def snapshot(self) -> SchemaModel:
         from harness.stores.cassandra.introspect import introspect_cassandra
