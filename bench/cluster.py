@@ -32,8 +32,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "one-compiler-thread": {"extra_flags": ("-XX:CICompilerCount=1",)},
     "no-mbeans": {"extra_flags": ("-Dorg.apache.cassandra.disable_mbean_registration=true",)},
     "shadow-round": {"skip_shadow_round": False},
-    "nice-5": {"nice": 5},
-    "nice-15": {"nice": 15},
 }
 
 

@@ -68,7 +68,6 @@ class LocalCassandraCluster:
         cache: Path | None = None,
         extra_flags: tuple[str, ...] = (),
         together: bool = True,
-        nice: int = 0,
         skip_shadow_round: bool = True,
         log: Callable[[str], None] = ignore,
     ) -> None:
@@ -77,7 +76,6 @@ class LocalCassandraCluster:
         self.heap = heap
         self.timeout = timeout
         self.together = together
-        self.nice = nice
         self.skip_shadow_round = skip_shadow_round
         self._log = log
         self._runtime = Runtime(version=version, cache=cache, cds=cds, extra_flags=extra_flags, log=log)
@@ -193,7 +191,7 @@ class LocalCassandraCluster:
                 while not self._answers(self._members[self._members.index(member) - 1]):
                     self._check_deadline(began)
                     time.sleep(0.05)
-            member.process.launch(nice=self.nice)
+            member.process.launch()
         stage_clock(began, self.stage_times, "launched")
 
     # ---------------------------------------------------------------- readiness

@@ -61,6 +61,7 @@ FAST_START_PROPERTIES: tuple[str, ...] = (
     "-Dcassandra.skip_wait_for_gossip_to_settle=0",
     "-Dcassandra.ring_delay_ms=1000",
     "-Dcassandra.superuser_setup_delay_ms=0",
+    "-Dcassandra.auth_bcrypt_gensalt_log2_rounds=4",  # the default superuser's bcrypt hash: 16 rounds, not 1024
     "-Dcassandra.skip_sync=true",
     "-Dcassandra.unsafesystem=true",
     "-Dcassandra.test.flush_local_schema_changes=false",

@@ -177,7 +177,7 @@ class NodeProcess:
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None else None
 
-    def launch(self, nice: int = 0) -> None:
+    def launch(self) -> None:
         """Write the node's files and start its JVM (call from a thread that outlives the node)."""
         cfg = self.cfg
         for sub in ("conf", "logs", "tmp", "data", "triggers"):
@@ -197,7 +197,7 @@ class NodeProcess:
                 stderr=subprocess.STDOUT,
                 cwd=cfg.workdir,
                 start_new_session=True,
-                preexec_fn=child_preexec(unlock_memory=True, nice=nice),
+                preexec_fn=child_preexec(unlock_memory=True),
             )
 
     def check_listening(self) -> bool:

@@ -63,7 +63,7 @@ def _bindable(host: str, port: int) -> bool:
     return True
 
 
-def child_preexec(*, unlock_memory: bool = False, nice: int = 0) -> Callable[[], None] | None:
+def child_preexec(*, unlock_memory: bool = False) -> Callable[[], None] | None:
     """A ``preexec_fn`` (Linux; None elsewhere) that makes the child get SIGKILL when its starter dies.
 
     PR_SET_PDEATHSIG fires when the *thread* that started the child exits, so start servers from a thread that
@@ -73,8 +73,6 @@ def child_preexec(*, unlock_memory: bool = False, nice: int = 0) -> Callable[[],
     the whole heap (about 1.3 s and +500 MB RSS on a 512M heap). Dropping CAP_IPC_LOCK from the bounding set
     and lowering RLIMIT_MEMLOCK makes it fail as it does for ordinary users (one WARN line); best effort.
     Everything is looked up here, in the parent: between fork and exec only plain C calls run.
-
-    ``nice``: a lower CPU priority for the child and every thread it starts (before exec, so none escapes).
     """
     if not sys.platform.startswith("linux"):
         return None
@@ -91,8 +89,6 @@ def child_preexec(*, unlock_memory: bool = False, nice: int = 0) -> Callable[[],
         if lower_memlock:
             with contextlib.suppress(ValueError, OSError):
                 resource.setrlimit(resource.RLIMIT_MEMLOCK, (limit, hard))
-        if nice:
-            os.nice(nice)
 
     return preexec
 
