@@ -91,9 +91,23 @@ def servers_up(args: argparse.Namespace) -> int:
         futures = {k: pool.submit(obtain, k, opts, servers_home(), owner=None, log=_err) for k in kinds}
         for k, fut in futures.items():
             found[k] = fut.result()
+    state = supervisor.read_state(servers_home() / "cassandra") if "cassandra" in kinds else None
+    nodes = supervisor.node_processes(state) if state is not None else []
+    if len(nodes) > 1:
+        _err(f"cassandra: {len(nodes)} nodes, {_memory(nodes)}")
     for line in export_lines(found):
         print(line)
     return 0
+
+
+def _memory(nodes: list[Any]) -> str:
+    """The summed peak RSS of a cluster's node JVMs, from /proc."""
+    from harness.servers.procutil import peak_rss_kib
+
+    peaks = [peak_rss_kib(node.pid) for node in nodes]
+    if any(peak is None for peak in peaks):
+        return "peak RSS unknown (a node is not running)"
+    return f"peak RSS {sum(p for p in peaks if p is not None) / 1024:.0f} MiB in all"
 
 
 def servers_status(args: argparse.Namespace) -> int:

@@ -119,6 +119,7 @@ def test_servers_up_starts_a_cluster_that_down_removes(scratch_env: dict[str, st
     nodes = []
     try:
         assert up.returncode == 0, up.stderr
+        assert "cassandra: 3 nodes, peak RSS " in up.stderr and " MiB in all" in up.stderr
         exports = dict(line.removeprefix("export ").split("=", 1) for line in up.stdout.splitlines())
         assert exports["CASSANDRA_HOSTS"].strip("'") == ",".join(DCS)
         assert exports["CASSANDRA_LOCAL_DC"].strip("'") == "dc1"
