@@ -26,6 +26,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "sequential": {"together": False},
     "no-cds": {"cds": False},
+    "single-node-cds": {"cds_tag": ""},
     "heap-384M": {"heap": "384M"},
     "heap-768M": {"heap": "768M"},
     "c2-jit": {"extra_flags": ("-XX:TieredStopAtLevel=4",)},

@@ -96,6 +96,7 @@ class Runtime:
     cache: Path | None = None
     cds: bool = True
     extra_flags: tuple[str, ...] = ()
+    cds_tag: str = ""  # a separate archive for nodes that load other classes (cluster members)
     log: Callable[[str], None] = ignore
     java: str = ""
     lib: Path = field(default_factory=Path)
@@ -130,7 +131,9 @@ class Runtime:
         """Use the cached archive if present, else (when ``dump``) dump one from this run to a private name."""
         if not self.cds:
             return CdsPlan()
-        flags = [a for a in self.command(cfg) if a.startswith(("-X", "--add"))]
+        flags = [a for a in self.command(cfg) if a.startswith(("-X", "--add"))] + (
+            [self.cds_tag] if self.cds_tag else []
+        )
         key = cds_key(java_version(self.java), self.jars, flags)
         final = dist_dir(self.version, self.cache) / "cds" / f"{key}.jsa"
         if final.is_file():
