@@ -33,6 +33,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "one-compiler-thread": {"extra_flags": ("-XX:CICompilerCount=1",)},
     "no-mbeans": {"extra_flags": ("-Dorg.apache.cassandra.disable_mbean_registration=true",)},
     "shadow-round": {"skip_shadow_round": False},
+    "one-seed": {"all_seeds": False},
 }
 
 
@@ -84,6 +85,11 @@ def rows_for(name: str, nodes: int, samples: Samples) -> list[Row]:
     return [
         Row(f"{label}: start -> ready (peers, UN, one schema)", tuple(samples.ready), target=TARGET),
         Row(f"{label}: start -> last node listening for CQL", tuple(samples.all_listening)),
+        Row(
+            f"{label}: last node listening -> ready",
+            tuple(r - a for r, a in zip(samples.ready, samples.all_listening, strict=True)),
+            note="gossip, UP, schema agreement",
+        ),
         Row(f"{label}: CPU seconds of all JVMs at ready", tuple(samples.cpu), note="user + system"),
         Row(f"{label}: summed JVM peak RSS (VmHWM) at ready", tuple(samples.rss), unit="MiB"),
         Row(f"{label}: stop (and delete data)", tuple(samples.stop)),

@@ -1,11 +1,11 @@
 """A real, throwaway Cassandra 5.0 cluster of 1 to 9 local JVMs on 127.0.0.1, 127.0.0.2, ... (no Docker).
 
-Each node is configured like the single-node provider (same jars, AppCDS archive, fast-start flags) plus its
-own address, an evenly spread token and its datacenter (GossipingPropertyFileSnitch). The seed is launched
-first and the other nodes right after it, together: a node's JVM start is mostly CPU-bound class loading, so
-on 2 cores overlapping them beats waiting for each in turn. The non-seeds skip the start-up "shadow round"
-endpoint collision check (``cassandra.allow_unsafe_join``, a fresh cluster has no collisions), which would
-otherwise kill a node that reaches it before the seed listens.
+Each node is configured like the single-node provider (same jars, fast-start flags) plus its own address, an
+evenly spread token and its datacenter (GossipingPropertyFileSnitch). All nodes are launched at once: a node's
+start is CPU-bound class loading and table set-up, so on 2 cores overlapping them beats waiting for each in turn.
+Every node is a seed and skips the start-up "shadow round" endpoint collision check
+(``cassandra.allow_unsafe_join``; a fresh cluster has no collisions): no node waits for another to start, and
+each gossips with all the others from its first round.
 
 Ready means every node answers CQL on its own address and the nodes agree, as they themselves report it
 (see :mod:`harness.servers.cluster_readiness`): all peers listed, all NORMAL and UP, one schema version.
@@ -14,6 +14,7 @@ Ready means every node answers CQL on its own address and the nodes agree, as th
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import tempfile
 import time
@@ -56,7 +57,8 @@ class LocalCassandraCluster:
     server names every node as a contact point, with the first datacenter as the local one. Cluster members
     load classes a lone node does not (gossip, snitch, messaging), so they get an AppCDS archive of their own
     (``cds_tag``), dumped by the seed of the first cluster started: about 3% less CPU than the lone node's.
-    ``together=False`` and ``skip_shadow_round=False`` exist for the benchmark (``bench/cluster.py``).
+    ``together=False``, ``skip_shadow_round=False`` and ``all_seeds=False`` exist for the benchmark
+    (``bench/cluster.py``), which measures what they cost.
     """
 
     def __init__(
@@ -73,6 +75,7 @@ class LocalCassandraCluster:
         together: bool = True,
         skip_shadow_round: bool = True,
         cds_tag: str = "cluster",
+        all_seeds: bool = True,
         log: Callable[[str], None] = ignore,
     ) -> None:
         self.dcs = parse_dcs(dcs, nodes)
@@ -81,6 +84,7 @@ class LocalCassandraCluster:
         self.timeout = timeout
         self.together = together
         self.skip_shadow_round = skip_shadow_round
+        self.all_seeds = all_seeds
         self._log = log
         self._runtime = Runtime(
             version=version, cache=cache, cds=cds, extra_flags=extra_flags, cds_tag=cds_tag, log=log
@@ -160,6 +164,7 @@ class LocalCassandraCluster:
             storage_port=storage,
             heap=self.heap,
             non_seed_properties=NON_SEED_PROPERTIES if self.skip_shadow_round else (),
+            all_seeds=self.all_seeds,
         )
         seed_plan = self._runtime.plan_cds(configs[0])
         self._members = [_Member(NodeProcess(configs[0], self._runtime, seed_plan))]
@@ -186,17 +191,15 @@ class LocalCassandraCluster:
         )
 
     def _launch_all(self, began: float) -> None:
-        """The seed first, then (``together``) every other node at once, or each after the previous answers.
+        """Node1 first, then (``together``) every other node at once, or each after the previous one answers.
 
         Launched from this thread: the JVMs die with it (PR_SET_PDEATHSIG is per thread).
         """
-        seed, *others = self._members
-        seed.process.launch()
-        for member in others:
-            if not self.together:
-                while not self._answers(self._members[self._members.index(member) - 1]):
-                    self._check_deadline(began)
-                    time.sleep(0.05)
+        self._members[0].process.launch()
+        for previous, member in zip(self._members, self._members[1:], strict=False):
+            while not self.together and not self._answers(previous):
+                self._check_deadline(began)
+                time.sleep(0.05)
             member.process.launch()
         stage_clock(began, self.stage_times, "launched")
 
@@ -204,6 +207,15 @@ class LocalCassandraCluster:
 
     def _wait_ready(self, began: float) -> str:
         driver()  # import while the JVMs boot, not after
+        logger = logging.getLogger("cassandra")
+        level = logger.level
+        logger.setLevel(logging.CRITICAL)  # "not up yet" errors are expected while probing
+        try:
+            return self._poll_ready(began)
+        finally:
+            logger.setLevel(level)
+
+    def _poll_ready(self, began: float) -> str:
         while True:
             for member in self._members:
                 self._answers(member, began)

@@ -259,7 +259,7 @@ def java_major(version_output: str) -> int:
 
 
 # The start-up "shadow round" (endpoint collision check) kills a non-seed that reaches it before the seed
-# listens; a fresh test cluster has no collisions to find, so its non-seed nodes skip it.
+# listens, and makes a seed wait for the other seeds; a fresh test cluster has no collisions to find.
 NON_SEED_PROPERTIES: tuple[str, ...] = ("-Dcassandra.allow_unsafe_join=true",)
 
 
@@ -317,8 +317,17 @@ def cluster_configs(
     heap: str,
     cluster_name: str = CLUSTER_NAME,
     non_seed_properties: tuple[str, ...] = NON_SEED_PROPERTIES,
+    all_seeds: bool = True,
 ) -> list[NodeConfig]:
-    """One NodeConfig per node, in start order: node1 (the seed, 127.0.0.1) first, datacenter by datacenter."""
+    """One NodeConfig per node, in start order: node1 (127.0.0.1) first, datacenter by datacenter.
+
+    ``all_seeds``: every node is a seed (and skips the shadow round), so each gossips to every other from its
+    first round instead of learning about them through node1: the last node is seen UP by all about twice as
+    fast. A fresh cluster that bootstraps nothing has no use for the seed/non-seed split. Without it, node1 is
+    the only seed and ``non_seed_properties`` go to the others.
+    """
+    total = sum(count for _, count in dcs)
+    seeds = tuple(node_address(i) for i in range(total)) if all_seeds else (node_address(0),)
     configs: list[NodeConfig] = []
     for dc_index, (dc, count) in enumerate(dcs):
         for token in dc_tokens(count, dc_index):
@@ -331,10 +340,10 @@ def cluster_configs(
                     heap=heap,
                     cluster_name=cluster_name,
                     address=node_address(index),
-                    seeds=(node_address(0),),
+                    seeds=seeds,
                     initial_token=token,
                     datacenter=dc,
-                    properties=non_seed_properties if index else (),
+                    properties=non_seed_properties if index or all_seeds else (),
                 )
             )
     return configs

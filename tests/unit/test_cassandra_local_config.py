@@ -163,7 +163,8 @@ def test_cluster_nodes_listen_on_their_own_loopback_address_with_shared_ports(tw
     assert [c["rpc_address"] for c in confs] == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
     assert {c["native_transport_port"] for c in confs} == {19042}
     assert {c["storage_port"] for c in confs} == {17000}
-    assert {c["seed_provider"][0]["parameters"][0]["seeds"] for c in confs} == {"127.0.0.1:17000"}
+    every_node = "127.0.0.1:17000,127.0.0.2:17000,127.0.0.3:17000"
+    assert {c["seed_provider"][0]["parameters"][0]["seeds"] for c in confs} == {every_node}
     assert len({c.workdir for c in two_dcs}) == 3, "each node has its own directory"
     assert all(c["auto_bootstrap"] is False for c in confs)
     assert all(c["endpoint_snitch"] == "GossipingPropertyFileSnitch" for c in confs)
@@ -179,9 +180,17 @@ def test_each_node_gets_a_rackdc_file_naming_its_datacenter(two_dcs: list[NodeCo
     assert f"-Dcassandra-rackdc.properties=file://{two_dcs[2].rackdc_file}" in cmd
 
 
-def test_only_the_non_seed_nodes_skip_the_shadow_round(two_dcs: list[NodeConfig]) -> None:
-    flags = [jvm_command(c, Path("/lib"), ["a.jar"]) for c in two_dcs]
-    assert [any(a in cmd for a in NON_SEED_PROPERTIES) for cmd in flags] == [False, True, True]
+def test_every_node_skips_the_shadow_round_when_all_are_seeds(two_dcs: list[NodeConfig]) -> None:
+    commands = [jvm_command(c, Path("/lib"), ["a.jar"]) for c in two_dcs]
+    assert all(set(NON_SEED_PROPERTIES) <= set(cmd) for cmd in commands)
+
+
+def test_with_one_seed_only_the_other_nodes_skip_the_shadow_round(tmp_path: Path) -> None:
+    dcs = parse_dcs("dc1:2,dc2:1", 3)
+    configs = cluster_configs(tmp_path, dcs, native_port=1, storage_port=7000, heap="1G", all_seeds=False)
+    assert {render_yaml(c).count('seeds: "127.0.0.1:7000"') for c in configs} == {1}
+    commands = [jvm_command(c, Path("/lib"), ["a.jar"]) for c in configs]
+    assert [set(NON_SEED_PROPERTIES) <= set(cmd) for cmd in commands] == [False, True, True]
 
 
 def test_tokens_are_even_per_datacenter_and_unique_in_the_cluster(two_dcs: list[NodeConfig]) -> None:
