@@ -5,8 +5,9 @@ from __future__ import annotations
 from harness import applier
 from harness.checks.target import CheckFailure, Target
 from harness.errors import HarnessError
+from harness.fuzz.samples import SeededRows
 from harness.migrations import Migration
-from harness.schema.contract import Contract, load_contract
+from harness.schema.contract import load_contract
 from harness.schema.diff import diff_models
 from harness.schema.model import SchemaModel
 from harness.stores.base import Store
@@ -24,34 +25,6 @@ def _may_be_irreversible(m: Migration, minimum: str | None) -> bool:
     return minimum is not None and _vkey(m.version) <= _vkey(minimum)
 
 
-class _Rows:
-    """Sample rows seeded into every table as it appears, so each step can prove untouched tables keep theirs."""
-
-    def __init__(self, store: Store, contract: Contract | None, notes: list[str], prefix: str) -> None:
-        self.store, self.contract, self.notes, self.prefix = store, contract, notes, prefix
-        self.seeded: list[tuple[str, dict[str, object]]] = []
-        self.tried: set[str] = set()
-
-    def seed(self, model: SchemaModel) -> None:
-        from harness.datagen import sample_rows
-
-        new = {t for t in model.table_names if t not in self.tried}
-        if not new:
-            return
-        self.tried |= new
-        try:
-            rows = [(t, r) for t, r in sample_rows(model, self.contract) if t in new]
-            self.store.seed(model, rows)
-        except Exception as exc:  # a table the generator cannot fill: the schema check still runs, say so
-            self.notes.append(f"{self.prefix} could not seed sample rows into {', '.join(sorted(new))}: {exc}")
-            return
-        self.seeded += rows
-
-    def lost(self, model: SchemaModel, untouched: set[str]) -> list[str]:
-        rows = [(t, r) for t, r in self.seeded if t in untouched]
-        return self.store.missing(model, rows) if rows else []
-
-
 def check_roundtrip(target: Target, kind: str) -> list[str]:
     """Raise CheckFailure naming each migration and object that does not round-trip; return notes."""
     migrations = target.migrations(kind)
@@ -63,7 +36,7 @@ def check_roundtrip(target: Target, kind: str) -> list[str]:
     try:
         store.ensure_ledger()
         empty = store.snapshot()
-        rows = _Rows(store, contract, notes, prefix)
+        rows = SeededRows(store.rows(), contract, notes, prefix)
         for m in migrations:
             stop = _step(store, migrations, m, target, prefix, problems, notes, rows)
             if stop:
@@ -85,7 +58,7 @@ def _step(
     prefix: str,
     problems: list[str],
     notes: list[str],
-    rows: _Rows,
+    rows: SeededRows,
 ) -> bool:
     """Up, down, compare, up again. True when the run cannot go on."""
     before = store.snapshot()

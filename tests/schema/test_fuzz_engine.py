@@ -16,20 +16,31 @@ from typing import Any
 import pytest
 
 from harness import applier
-from harness.fuzz import fuzz_cassandra, fuzz_postgres
+from harness.fuzz.engine import fuzz
 from harness.migrations import discover
 from harness.plugin import HarnessConfig
 from harness.schema.contract import load_contract, parse_contract
 from harness.servers.base import CassandraServer
 from harness.settings import CassandraSettings, PostgresSettings, open_store
 from harness.stores.cassandra.introspect import introspect_cassandra
+from harness.stores.cassandra.rows import CassandraRows
 from harness.stores.postgres.introspect import introspect_postgres
+from harness.stores.postgres.rows import PostgresRows
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.schema]
 
 
 def _contract(body: str) -> Any:
     return parse_contract(f"```mermaid\nclassDiagram\n{body}\n```\n")
+
+
+def fuzz_postgres(conn: Any, model: Any, contract: Any, *, profile: str) -> list[Any]:
+    """The engine on a test's own connection (rows written through the store's Rows on it)."""
+    return fuzz(PostgresRows(conn), model, contract, profile=profile)
+
+
+def fuzz_cassandra(session: Any, keyspace: str, model: Any, contract: Any, *, profile: str) -> list[Any]:
+    return fuzz(CassandraRows(session, keyspace), model, contract, profile=profile)
 
 
 def _messages(findings: list[Any]) -> list[str]:

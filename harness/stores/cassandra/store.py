@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from harness.cql import Statement
     from harness.migrations import Migration
     from harness.schema.model import SchemaModel
+    from harness.stores.cassandra.rows import CassandraRows
 
 LEDGER = "schema_migrations"
 LOCK_TABLE = "schema_migrations_lock"
@@ -340,15 +341,10 @@ class CassandraStore:
 
         return introspect_cassandra(self.session, self.keyspace, exclude_tables=(LEDGER, LOCK_TABLE))
 
-    def seed(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> None:
-        from harness.fuzz import insert_rows_cassandra
+    def rows(self) -> CassandraRows:
+        from harness.stores.cassandra.rows import CassandraRows
 
-        insert_rows_cassandra(self.session, self.keyspace, model, rows)
-
-    def missing(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> list[str]:
-        from harness.fuzz import missing_rows_cassandra
-
-        return missing_rows_cassandra(self.session, self.keyspace, model, rows)
+        return CassandraRows(self.session, self.keyspace)
 
     def close(self) -> None:
         self.cluster.shutdown()

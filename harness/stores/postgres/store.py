@@ -17,6 +17,7 @@ from harness.stores.base import AppliedMigration, Notify
 if TYPE_CHECKING:
     from harness.migrations import Migration, Section
     from harness.schema.model import SchemaModel
+    from harness.stores.postgres.rows import PostgresRows
 
 # dbmate's --migration-lock key: the harness and dbmate exclude each other.
 ADVISORY_LOCK_KEY = 48372615
@@ -266,16 +267,10 @@ class PostgresStore:
 
         return introspect_postgres(self.conn, schema=self._schema, exclude_tables=(self.table_name, META_TABLE))
 
-    def seed(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> None:
-        from harness.fuzz import insert_rows_postgres
+    def rows(self) -> PostgresRows:
+        from harness.stores.postgres.rows import PostgresRows
 
-        with self.conn.transaction():
-            insert_rows_postgres(self.conn, model, rows)
-
-    def missing(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> list[str]:
-        from harness.fuzz import missing_rows_postgres
-
-        return missing_rows_postgres(self.conn, rows)
+        return PostgresRows(self.conn)
 
     def close(self) -> None:
         self.conn.close()
