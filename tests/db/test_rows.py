@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from harness.fuzz.samples import SeededRows
 from harness.schema.model import Table
 from harness.settings import CassandraSettings, PostgresSettings, open_store
 from harness.stores.base import RowError
@@ -165,3 +166,15 @@ def test_cassandra_refuses_a_trial_it_cannot_undo(cassandra_server: Any, cassand
             store.rows().trial()
     finally:
         store.close()
+
+
+def test_a_seeded_cassandra_row_that_disappears_is_reported_by_its_table(cassandra_session: Any):
+    cassandra_session.execute(EVENTS)
+    model = introspect_cassandra(cassandra_session, cassandra_session.keyspace)
+    notes: list[str] = []
+    seeded = SeededRows(CassandraRows(cassandra_session, cassandra_session.keyspace), None, notes, "C")
+    seeded.seed(model)
+    assert notes == [] and seeded.lost(model, {"events"}) == []
+    cassandra_session.execute("TRUNCATE events")
+    (lost,) = seeded.lost(model, {"events"})
+    assert lost.startswith("C events: row {") and lost.endswith(" is gone or changed"), lost
