@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from harness.checks.schema import migrated_model
 from harness.checks.target import CheckFailure, Target
-from harness.schema.contract import load_contract
 
 
 def check_fuzz(target: Target, kind: str) -> list[str]:
     from harness.fuzz.engine import fuzz
 
-    contract = load_contract(target.contract)
+    contract = target.project.contract
     model = migrated_model(target, kind)
     store = target.store(kind)
     try:
-        findings = fuzz(store.rows(), model, contract, profile=target.fuzz_profile)
+        findings = fuzz(store.rows(), model, contract, profile=target.project.fuzz_profile)
     finally:
         store.close()
     errors = [f.message for f in findings if f.level == "error"]

@@ -14,14 +14,17 @@ from typing import Any
 
 import pytest
 
+from harness.checks.target import cassandra_settings
+from harness.config import PostgresSettings
 from harness.fuzz.samples import SeededRows
 from harness.schema.model import Table
-from harness.settings import CassandraSettings, PostgresSettings, open_store
 from harness.stores.base import RowError
 from harness.stores.cassandra.introspect import introspect_cassandra
 from harness.stores.cassandra.rows import CassandraRows
+from harness.stores.cassandra.store import open_cassandra
 from harness.stores.postgres.introspect import introspect_postgres
 from harness.stores.postgres.rows import PostgresRows
+from harness.stores.postgres.store import open_postgres
 
 ITEMS = """
 CREATE TABLE items (
@@ -97,7 +100,7 @@ def test_the_postgres_probe_names_the_value_its_column_type_refuses(pg_conn: Any
 
 def test_the_postgres_store_hands_out_rows_on_its_connection(pg_url: str, pg_conn: Any):
     pg_conn.execute(ITEMS)
-    store = open_store(PostgresSettings(url=pg_url))
+    store = open_postgres(PostgresSettings(url=pg_url))
     try:
         rows = store.rows()
         rows.insert(_pg_table(pg_conn, "items"), {"name": "e"})
@@ -160,7 +163,7 @@ def test_the_cassandra_probe_names_the_value_refused_and_leaves_nothing(cassandr
 
 
 def test_cassandra_refuses_a_trial_it_cannot_undo(cassandra_server: Any, cassandra_keyspace: str):
-    store = open_store(CassandraSettings.for_server(cassandra_server, cassandra_keyspace))
+    store = open_cassandra(cassandra_settings(cassandra_server, cassandra_keyspace))
     try:
         with pytest.raises(RowError, match="no transactions"):
             store.rows().trial()
