@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness.settings import CassandraSettings, PostgresSettings, open_store
 
 from harness import applier
 from harness.checks.target import cassandra_settings
