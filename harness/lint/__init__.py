@@ -1,0 +1,29 @@
+"""`harness lint`: migration rules that need no database (Squawk for PostgreSQL, our own for CQL).
+
+    report = lint(Path("migrations/postgres"), Path("migrations/cassandra"))
+    print(format_report(report, "text"), end="")
+    sys.exit(exit_code(report))          # LintError (cannot run) -> exit 2
+
+The rules, their reasons and how to suppress them are listed in README.md, section Lint.
+"""
+
+from __future__ import annotations
+
+from harness.lint.cql_rules import RULES, CqlRule
+from harness.lint.format import FORMATS, Format, format_report, summary
+from harness.lint.model import LintError, LintFinding, LintReport
+from harness.lint.run import exit_code, lint
+
+__all__ = [
+    "FORMATS",
+    "RULES",
+    "CqlRule",
+    "Format",
+    "LintError",
+    "LintFinding",
+    "LintReport",
+    "exit_code",
+    "format_report",
+    "lint",
+    "summary",
+]

@@ -1,0 +1,100 @@
+"""One lint run over a project's migration directories: parse, run Squawk and the CQL rules, apply suppressions.
+
+No database is involved. A file that breaks the migration format is reported as a finding of rule
+`migration-file` (the lint ran, and found a problem in the input); what stops the lint from running at
+all (a missing directory or Squawk binary, a broken Squawk config) raises LintError: exit 2, not 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.errors import ConfigError, MigrationSetError
+from harness.lint import squawk
+from harness.lint.cql_rules import check_cql
+from harness.lint.model import LintError, LintFinding, LintReport
+from harness.lint.spans import sql_spans
+from harness.lint.suppress import Allow, allows_of, apply_allows
+from harness.migrations import Migration, Store, discover
+
+__all__ = ["MIGRATION_FILE", "exit_code", "lint"]
+
+MIGRATION_FILE = "migration-file"
+_EXTENSION: dict[Store, str] = {"postgres": ".sql", "cassandra": ".cql"}
+
+
+def _load(directory: Path, store: Store) -> tuple[list[Migration], list[LintFinding], list[Path]]:
+    """The directory's migrations, or (when a file breaks the format) findings for every broken file."""
+    try:
+        migrations = discover(directory, store)
+    except ConfigError as exc:
+        raise LintError(str(exc)) from None
+    except MigrationSetError as exc:
+        findings = [
+            LintFinding(e.path, e.line or 1, MIGRATION_FILE, e.reason, "fix the file as the message says", "harness")
+            for e in exc.errors
+        ]
+        files = sorted(p for p in directory.iterdir() if p.suffix.lower() == _EXTENSION[store] and p.is_file())
+        return [], findings, files
+    return migrations, [], [m.path for m in migrations]
+
+
+def _text(migration: Migration) -> str:
+    try:
+        return migration.path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise LintError(f"{migration.path}: cannot read the file ({exc.strerror})") from None
+
+
+def _spans(migration: Migration) -> list[tuple[int, int]]:
+    """First and last file line of every up statement (for the reach of suppressions)."""
+    spans: list[tuple[int, int]] = []
+    for section in getattr(migration, "ups", (migration.up,)):
+        if migration.store == "cassandra":
+            spans.extend((s.line, s.line + s.text.count("\n")) for s in section.statements)
+        else:
+            spans.extend(sql_spans(section.text, section.line))
+    return spans
+
+
+def lint(
+    postgres_dir: Path | None,
+    cassandra_dir: Path | None,
+    *,
+    squawk_config: Path | None = None,
+    pg_version: str | None = None,
+    squawk_binary: Path | None = None,
+) -> LintReport:
+    """Lint both stores' migrations (None skips a store); raise LintError when the lint cannot run.
+
+    `squawk_config` is passed to Squawk as --config (default: the nearest `.squawk.toml` at or above the
+    PostgreSQL directory); `pg_version` as --pg-version; `squawk_binary` overrides where Squawk is found.
+    """
+    raw: list[LintFinding] = []
+    problems: list[LintFinding] = []
+    allows: list[Allow] = []
+    files: list[Path] = []
+    stores: tuple[tuple[Store, Path | None], ...] = (("postgres", postgres_dir), ("cassandra", cassandra_dir))
+    for store, directory in stores:
+        if directory is None:
+            continue
+        migrations, broken, found = _load(Path(directory), store)
+        problems.extend(broken)
+        files.extend(found)
+        texts = [_text(m) for m in migrations]
+        for migration, text in zip(migrations, texts, strict=True):
+            file_allows, malformed = allows_of(migration, text, _spans(migration))
+            allows.extend(file_allows)
+            problems.extend(malformed)
+        if store == "cassandra":
+            raw.extend(check_cql(migrations))
+        elif migrations:
+            setup = squawk.setup(Path(directory), binary=squawk_binary, config=squawk_config, pg_version=pg_version)
+            raw.extend(squawk.check_postgres(migrations, texts, setup))
+    findings = [*apply_allows(raw, allows), *problems]
+    return LintReport(tuple(sorted(findings, key=lambda f: f.sort_key)), tuple(files))
+
+
+def exit_code(report: LintReport) -> int:
+    """0 clean, 1 findings (a run that could not happen raised LintError: exit 2)."""
+    return 1 if report.findings else 0
