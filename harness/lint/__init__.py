@@ -4,11 +4,14 @@
     print(format_report(report, "text"), end="")
     sys.exit(exit_code(report))          # LintError (cannot run) -> exit 2
 
+or all of it in one call: `sys.exit(run_lint(pg_dir, cql_dir, fmt="github"))`.
+
 The rules, their reasons and how to suppress them are listed in README.md, section Lint.
 """
 
 from __future__ import annotations
 
+from harness.lint.command import run_lint
 from harness.lint.cql_rules import RULES, CqlRule
 from harness.lint.format import FORMATS, Format, format_report, summary
 from harness.lint.model import LintError, LintFinding, LintReport
@@ -25,5 +28,6 @@ __all__ = [
     "exit_code",
     "format_report",
     "lint",
+    "run_lint",
     "summary",
 ]
