@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from harness.lint.cql_parse import Token, alter_table, comments, create_table, name_of, tokens
 from harness.lint.model import Level, LintFinding
@@ -25,15 +26,29 @@ _DML = frozenset({"INSERT", "UPDATE", "DELETE"})
 
 @dataclass(frozen=True)
 class CqlStatement:
-    """One statement of an up section, with its tokens and the comments around it (its "note")."""
+    """One statement of an up section, with its tokens; `note` is read only by the rules that need it."""
 
     migration: Migration
     line: int
     words: tuple[Token, ...]
-    note: str  # comments directly above the statement and on its own lines
+    section_lines: Sequence[str]  # the section's text, split (shared by its statements)
+    first: int  # index of the statement's first and last line in `section_lines`
+    last: int
+
+    @cached_property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(t.key for t in self.words)
 
     def starts(self, *keys: str) -> bool:
-        return tuple(t.key for t in self.words[: len(keys)]) == keys
+        return self.keys[: len(keys)] == keys
+
+    @cached_property
+    def note(self) -> str:
+        """Comment lines directly above the statement, plus the comments on its own lines."""
+        lines, top = self.section_lines, self.first
+        while top > 0 and lines[top - 1].strip().startswith(("--", "//")):
+            top -= 1
+        return "\n".join([*lines[top : self.first], *comments("\n".join(lines[self.first : self.last + 1]))])
 
 
 Found = Iterator[tuple[CqlStatement, str]]
@@ -48,14 +63,6 @@ class CqlRule:
     check: Callable[[Sequence[CqlStatement]], Found]
 
 
-def _note(lines: Sequence[str], first: int, last: int) -> str:
-    """Comment lines right above line index `first`, plus the comments on lines `first`..`last`."""
-    top = first
-    while top > 0 and lines[top - 1].strip().startswith(("--", "//")):
-        top -= 1
-    return "\n".join([*lines[top:first], *comments("\n".join(lines[first : last + 1]))])
-
-
 def statements_of(migrations: Iterable[Migration]) -> list[CqlStatement]:
     """Every up statement of `migrations` (already in version order), tokenised once for all rules."""
     found: list[CqlStatement] = []
@@ -66,7 +73,7 @@ def statements_of(migrations: Iterable[Migration]) -> list[CqlStatement]:
                 first = statement.line - section.line
                 last = first + statement.text.count("\n")
                 words = tuple(tokens(statement.text))
-                found.append(CqlStatement(migration, statement.line, words, _note(lines, first, last)))
+                found.append(CqlStatement(migration, statement.line, words, lines, first, last))
     return found
 
 
@@ -158,8 +165,8 @@ def _index_cardinality(statements: Sequence[CqlStatement]) -> Found:
 
 def _allow_filtering(statements: Sequence[CqlStatement]) -> Found:
     for s in statements:
-        keys = [t.key for t in s.words]
-        if any(keys[i : i + 2] == ["ALLOW", "FILTERING"] for i in range(len(keys) - 1)):
+        keys = s.keys
+        if any(keys[i : i + 2] == ("ALLOW", "FILTERING") for i in range(len(keys) - 1)):
             yield s, "ALLOW FILTERING in a migration statement: a query that scans the whole table"
 
 

@@ -156,3 +156,17 @@ def test_this_repositorys_migrations_pass_the_lint(base: str) -> None:
 def test_lint_error_is_what_cannot_run_means(tmp_path: Path) -> None:
     with pytest.raises(LintError):
         lint(tmp_path / "nope", None)
+
+
+def test_pre_commit_hooks_run_the_lint_once_and_status_only_on_request() -> None:
+    import yaml
+
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"harness-lint", "harness-status"}
+    for hook in hooks.values():
+        assert {"id", "name", "entry", "language"} <= set(hook) and hook["language"] == "python"
+        assert hook["pass_filenames"] is False  # the rules read whole directories, not the changed files
+    assert hooks["harness-lint"]["entry"] == "harness lint"
+    assert any(dep.startswith("squawk-cli") for dep in hooks["harness-lint"]["additional_dependencies"])
+    assert hooks["harness-status"]["entry"] == "harness postgres status --exit-code"
+    assert hooks["harness-status"]["stages"] == ["manual"]
