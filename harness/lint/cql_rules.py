@@ -245,15 +245,15 @@ RULES: tuple[CqlRule, ...] = (
     CqlRule(
         "cql-readd-column",
         "error",
-        "Cassandra remembers dropped columns: adding the name back with another type is refused, or with a "
-        "compatible type reads back values written before the drop.",
+        "Cassandra remembers dropped columns: adding the name back with an incompatible type is refused, and "
+        "with a compatible one, values written before the drop can come back (a known problem in several versions).",
         "Give the new column a new name.",
         _readd_column,
     ),
     CqlRule(
         "cql-alter-column-type",
         "error",
-        "Cassandra 3.10 and later refuse ALTER ... TYPE; where it ran, old SSTables kept bytes in the old type.",
+        "Cassandra 3.10 and later refuse ALTER ... TYPE (it could corrupt data: SSTables keep the old encoding).",
         "Add a column of the new type, write both, backfill, then switch readers and drop the old column.",
         _alter_type,
     ),
@@ -292,8 +292,8 @@ RULES: tuple[CqlRule, ...] = (
     CqlRule(
         "cql-simple-strategy",
         "warning",
-        "SimpleStrategy places replicas without regard to data centres or racks: one rack or data centre "
-        "failure can take every replica, and adding a data centre later needs a migration of the data.",
+        "SimpleStrategy places replicas without regard to data centres or racks: one rack failure can take "
+        "every replica, and switching strategy later means moving data and a full repair.",
         "Use {'class': 'NetworkTopologyStrategy', '<datacenter>': 3}.",
         _simple_strategy,
     ),

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
-from harness.lint import LintError, LintFinding, LintReport, exit_code, format_report, lint, run_lint
+from harness.lint import RULES, LintError, LintFinding, LintReport, exit_code, format_report, lint, run_lint
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUTS = "SET lock_timeout = '2s';\nSET statement_timeout = '30s';\n"
@@ -159,8 +160,6 @@ def test_lint_error_is_what_cannot_run_means(tmp_path: Path) -> None:
 
 
 def test_pre_commit_hooks_run_the_lint_once_and_status_only_on_request() -> None:
-    import yaml
-
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"harness-lint", "harness-status"}
     for hook in hooks.values():
@@ -170,3 +169,22 @@ def test_pre_commit_hooks_run_the_lint_once_and_status_only_on_request() -> None
     assert any(dep.startswith("squawk-cli") for dep in hooks["harness-lint"]["additional_dependencies"])
     assert hooks["harness-status"]["entry"] == "harness postgres status --exit-code"
     assert hooks["harness-status"]["stages"] == ["manual"]
+
+
+def test_readme_lists_every_rule_with_its_reason() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Lint\n") : readme.index("## Tests and CI\n")]
+    for rule in RULES:
+        assert f"| `{rule.id}` | {rule.why} | {rule.fix} |" in section
+    for rule_id in (
+        "require-concurrent-index-creation",
+        "adding-required-field",
+        "changing-column-type",
+        "constraint-missing-not-valid",
+        "require-lock-timeout",
+        "require-statement-timeout",
+        "allow-without-reason",
+        "allow-unused",
+        "migration-file",
+    ):
+        assert f"`{rule_id}`" in section
