@@ -98,12 +98,11 @@ def allows_of(
     ups = getattr(migration, "ups", (migration.up,))
     prefixes = _PREFIXES[migration.store]
     header = _header(lines, ups[0].line, spans)
-    places = [(n, True) for n in header]
-    for section in ups:
-        places.extend((n, False) for n in range(section.line, section.line + section.text.count("\n") + 1))
+    places = {n: False for section in ups for n in range(section.line, section.line + section.text.count("\n") + 1)}
+    places.update((n, True) for n in header)  # a file without markers: its header is part of the up section
     allows: list[Allow] = []
     problems: list[LintFinding] = []
-    for number, whole_file in places:
+    for number, whole_file in sorted(places.items()):
         match = _ALLOW.match(lines[number - 1]) if number <= len(lines) else None
         if not match:
             continue

@@ -104,6 +104,14 @@ def test_cql_allow_with_slash_comments_and_in_a_header_block(tmp_path: Path) -> 
     assert cql(tmp_path, text) == [(6, "cql-drop-table")]
 
 
+def test_cql_header_block_reaches_statements_far_below_it(tmp_path: Path) -> None:
+    text = (
+        "-- harness:allow cql-truncate caches only\n\nCREATE TABLE c (k int PRIMARY KEY);\nTRUNCATE c;\n"
+        + "TRUNCATE d;\n"
+    )
+    assert cql(tmp_path, text) == []
+
+
 def test_cql_comment_block_touching_the_first_statement_is_not_a_header(tmp_path: Path) -> None:
     text = "// harness:allow cql-truncate refills itself\nTRUNCATE cache;\nTRUNCATE cache2;\n"
     assert cql(tmp_path, text) == [(3, "cql-truncate")]
