@@ -9,7 +9,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.lint import RULES, LintError, LintFinding, LintReport, exit_code, format_report, lint, run_lint
+from harness.lint import (
+    RULES,
+    LintError,
+    LintFailed,
+    LintFinding,
+    LintReport,
+    check_lint,
+    exit_code,
+    format_report,
+    lint,
+    run_lint,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUTS = "SET lock_timeout = '2s';\nSET statement_timeout = '30s';\n"
@@ -188,3 +199,14 @@ def test_readme_lists_every_rule_with_its_reason() -> None:
         "migration-file",
     ):
         assert f"`{rule_id}`" in section
+
+
+def test_check_lint_raises_an_assertion_error_with_the_text_report(tmp_path: Path) -> None:
+    write(tmp_path, "001_drop.cql", "DROP TABLE t;\n")
+    with pytest.raises(LintFailed) as info:
+        check_lint(None, tmp_path, root=tmp_path)
+    assert isinstance(info.value, AssertionError)
+    assert str(info.value).startswith("001_drop.cql:1: cql-drop-table: DROP TABLE t in an up section")
+    assert [f.rule for f in info.value.report.findings] == ["cql-drop-table"]
+    write(tmp_path, "001_drop.cql", "-- harness:allow cql-drop-table nothing reads it since release 3\nDROP TABLE t;\n")
+    assert check_lint(None, tmp_path).clean
