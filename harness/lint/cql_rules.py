@@ -67,7 +67,7 @@ def statements_of(migrations: Iterable[Migration]) -> list[CqlStatement]:
     """Every up statement of `migrations` (already in version order), tokenised once for all rules."""
     found: list[CqlStatement] = []
     for migration in migrations:
-        for section in getattr(migration, "ups", (migration.up,)):
+        for section in migration.ups:
             lines = section.text.split("\n")
             for statement in section.statements:
                 first = statement.line - section.line

@@ -7,6 +7,7 @@ all (a missing directory or Squawk binary, a broken Squawk config) raises LintEr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from harness.errors import ConfigError, MigrationSetError
@@ -15,18 +16,26 @@ from harness.lint.cql_rules import check_cql
 from harness.lint.model import LintError, LintFinding, LintReport
 from harness.lint.spans import sql_spans
 from harness.lint.suppress import Allow, allows_of, apply_allows
-from harness.migrations import Migration, Store, discover
+from harness.migrations import DEFAULT_MAX_BYTES, Migration, discover
+from harness.registry import store_kind
 
 __all__ = ["MIGRATION_FILE", "exit_code", "lint"]
 
 MIGRATION_FILE = "migration-file"
-_EXTENSION: dict[Store, str] = {"postgres": ".sql", "cassandra": ".cql"}
 
 
-def _load(directory: Path, store: Store) -> tuple[list[Migration], list[LintFinding], list[Path]]:
+def _load(
+    directory: Path, store: str, max_bytes: int, spell: Callable[[str], str]
+) -> tuple[list[Migration], list[LintFinding], list[Path]]:
     """The directory's migrations, or (when a file breaks the format) findings for every broken file."""
     try:
-        migrations = discover(directory, store)
+        migrations = discover(
+            directory,
+            store,
+            max_bytes=max_bytes,
+            setting=spell(f"{store}_migrations"),
+            size_setting=spell("max_file_size"),
+        )
     except ConfigError as exc:
         raise LintError(str(exc)) from None
     except MigrationSetError as exc:
@@ -34,7 +43,8 @@ def _load(directory: Path, store: Store) -> tuple[list[Migration], list[LintFind
             LintFinding(e.path, e.line or 1, MIGRATION_FILE, e.reason, "fix the file as the message says", "harness")
             for e in exc.errors
         ]
-        files = sorted(p for p in directory.iterdir() if p.suffix.lower() == _EXTENSION[store] and p.is_file())
+        extension = store_kind(store).extension
+        files = sorted(p for p in directory.iterdir() if p.suffix.lower() == extension and p.is_file())
         return [], findings, files
     return migrations, [], [m.path for m in migrations]
 
@@ -49,11 +59,11 @@ def _text(migration: Migration) -> str:
 def _spans(migration: Migration) -> list[tuple[int, int]]:
     """First and last file line of every up statement (for the reach of suppressions)."""
     spans: list[tuple[int, int]] = []
-    for section in getattr(migration, "ups", (migration.up,)):
-        if migration.store == "cassandra":
-            spans.extend((s.line, s.line + s.text.count("\n")) for s in section.statements)
-        else:
+    for section in migration.ups:
+        if store_kind(migration.store).transactional:  # PostgreSQL: the parser keeps sections whole
             spans.extend(sql_spans(section.text, section.line))
+        else:
+            spans.extend((s.line, s.line + s.text.count("\n")) for s in section.statements)
     return spans
 
 
@@ -64,21 +74,24 @@ def lint(
     squawk_config: Path | None = None,
     pg_version: str | None = None,
     squawk_binary: Path | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    spell: Callable[[str], str] = lambda key: f"--{key.replace('_', '-')}",
 ) -> LintReport:
     """Lint both stores' migrations (None skips a store); raise LintError when the lint cannot run.
 
     `squawk_config` is passed to Squawk as --config (default: the nearest `.squawk.toml` at or above the
     PostgreSQL directory); `pg_version` as --pg-version; `squawk_binary` overrides where Squawk is found.
+    `max_bytes` is the parser's file size limit; `spell` names a setting in messages (a flag, by default).
     """
     raw: list[LintFinding] = []
     problems: list[LintFinding] = []
     allows: list[Allow] = []
     files: list[Path] = []
-    stores: tuple[tuple[Store, Path | None], ...] = (("postgres", postgres_dir), ("cassandra", cassandra_dir))
+    stores: tuple[tuple[str, Path | None], ...] = (("postgres", postgres_dir), ("cassandra", cassandra_dir))
     for store, directory in stores:
         if directory is None:
             continue
-        migrations, broken, found = _load(Path(directory), store)
+        migrations, broken, found = _load(Path(directory), store, max_bytes, spell)
         problems.extend(broken)
         files.extend(found)
         texts = [_text(m) for m in migrations]
@@ -86,9 +99,9 @@ def lint(
             file_allows, malformed = allows_of(migration, text, _spans(migration))
             allows.extend(file_allows)
             problems.extend(malformed)
-        if store == "cassandra":
+        if not store_kind(store).transactional:  # Cassandra: the harness's CQL rules
             raw.extend(check_cql(migrations))
-        elif migrations:
+        elif migrations:  # PostgreSQL: Squawk
             setup = squawk.setup(Path(directory), binary=squawk_binary, config=squawk_config, pg_version=pg_version)
             raw.extend(squawk.check_postgres(migrations, texts, setup))
     findings = [*apply_allows(raw, allows), *problems]

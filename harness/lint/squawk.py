@@ -34,7 +34,7 @@ __all__ = ["CONFIG_NAME", "INSTALL_HINT", "SquawkSetup", "check_postgres", "find
 
 CONFIG_NAME = ".squawk.toml"  # the only name Squawk itself reads
 INSTALL_HINT = (
-    "install it with the harness's lint extra (pip install 'harness[lint]'; the verify extra includes it), "
+    "install it with the harness's lint extra (pip install 'migrations-harness[lint]'; the verify extra has it too), "
     "which ships Squawk's binary (package squawk-cli)"
 )
 _VERSION = re.compile(r"^[0-9]+(\.[0-9]+){0,2}$")
@@ -174,8 +174,8 @@ def _jobs(migrations: Sequence[Migration], texts: Sequence[str], s: SquawkSetup)
     for migration, text in zip(migrations, texts, strict=True):
         if _skipped(s, migration.path):
             continue
-        ups = getattr(migration, "ups", (migration.up,))
-        jobs.extend(_Job(migration, up, squawk_input(text, up, ups[0].line)) for up in ups if not up.is_empty)
+        first = migration.ups[0].line
+        jobs.extend(_Job(migration, up, squawk_input(text, up, first)) for up in migration.ups if not up.is_empty)
     return jobs
 
 

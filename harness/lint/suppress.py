@@ -18,13 +18,13 @@ from pathlib import Path
 
 from harness.lint.model import LintFinding
 from harness.migrations import Migration
+from harness.registry import store_kind
 
 __all__ = ["ALLOW_UNUSED", "ALLOW_WITHOUT_REASON", "Allow", "allows_of", "apply_allows"]
 
 ALLOW_WITHOUT_REASON = "allow-without-reason"
 ALLOW_UNUSED = "allow-unused"
 _ALLOW = re.compile(r"^\s*(?:--|//)\s*harness:allow\b(?P<rest>.*)$")
-_PREFIXES = {"postgres": ("--",), "cassandra": ("--", "//")}
 # Squawk's alias: one name for both timeout rules (it accepts it in squawk-ignore and --exclude too).
 _ALIASES = {"require-timeout-settings": ("require-lock-timeout", "require-statement-timeout")}
 
@@ -95,8 +95,8 @@ def allows_of(
 ) -> tuple[list[Allow], list[LintFinding]]:
     """The suppressions of one file (its decoded `text`, its statements' `spans`), and the malformed ones."""
     lines = text.split("\n")
-    ups = getattr(migration, "ups", (migration.up,))
-    prefixes = _PREFIXES[migration.store]
+    ups = migration.ups
+    prefixes = store_kind(migration.store).comment_prefixes
     header = _header(lines, ups[0].line, spans)
     places = {n: False for section in ups for n in range(section.line, section.line + section.text.count("\n") + 1)}
     places.update((n, True) for n in header)  # a file without markers: its header is part of the up section

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.config import load_settings
+from harness.errors import HarnessError
 from harness.lint import (
     RULES,
     LintError,
@@ -21,6 +23,7 @@ from harness.lint import (
     lint,
     run_lint,
 )
+from harness.lint.cli import main_lint
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUTS = "SET lock_timeout = '2s';\nSET statement_timeout = '30s';\n"
@@ -140,7 +143,7 @@ def test_a_missing_squawk_binary_exits_2_naming_the_extra(tmp_path: Path) -> Non
 
 def test_a_file_that_breaks_the_migration_format_is_a_finding_on_its_line(tmp_path: Path) -> None:
     write(tmp_path, "001_ok.cql", "CREATE TABLE t (k int PRIMARY KEY);\n")
-    write(tmp_path, "002_bad.cql", "-- migrate:up\nCREATE TABLE u (k int PRIMARY KEY);\n-- migrate:up\n")
+    write(tmp_path, "002_bad.cql", "-- migrate:up\nCREATE TABLE u (k int PRIMARY KEY);\n-- Migrate:Down\n")
     report = lint(None, tmp_path)
     assert [(f.path.name, f.line, f.rule) for f in report.findings] == [("002_bad.cql", 3, "migration-file")]
     assert [p.name for p in report.files] == ["001_ok.cql", "002_bad.cql"]
@@ -210,3 +213,22 @@ def test_check_lint_raises_an_assertion_error_with_the_text_report(tmp_path: Pat
     assert [f.rule for f in info.value.report.findings] == ["cql-drop-table"]
     write(tmp_path, "001_drop.cql", "-- harness:allow cql-drop-table nothing reads it since release 3\nDROP TABLE t;\n")
     assert check_lint(None, tmp_path).clean
+
+
+def test_main_lint_reads_directories_version_and_squawk_config_from_settings(tmp_path: Path) -> None:
+    write(tmp_path, "harness.toml", 'postgres_migrations = "db"\npg_version = "10"\nsquawk_config = "ci/squawk.toml"\n')
+    write(tmp_path / "ci", "squawk.toml", 'excluded_rules = ["require-concurrent-index-creation"]\n')
+    add = "ALTER TABLE users ADD COLUMN IF NOT EXISTS flag boolean DEFAULT false;\n"
+    index = "CREATE INDEX users_flag_idx ON users (flag);\n"
+    write(tmp_path / "db", "1_flag.sql", "-- migrate:up\n" + TIMEOUTS + add + index + "-- migrate:down\n")
+    settings = load_settings(env={}, cwd=tmp_path)
+    said: list[str] = []
+    assert main_lint(settings, "text", said.append) == 1
+    assert said[0].splitlines()[0].startswith("db/1_flag.sql:4: adding-field-with-default: ")  # PostgreSQL 10 rules
+    assert said[0].splitlines()[-1] == "lint: 1 finding in 1 of 1 file"  # the index rule is excluded by the config
+
+
+def test_main_lint_without_any_migrations_directory_cannot_run(tmp_path: Path) -> None:
+    settings = load_settings(env={}, cwd=tmp_path)
+    with pytest.raises(HarnessError):
+        main_lint(settings, "text", print)

@@ -6,15 +6,12 @@ database and answers in milliseconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 
 import pytest
 
 from harness.lint import LintError, lint
-from harness.lint.squawk import SquawkSetup, check_postgres, locate_squawk, setup
-from harness.migrations import Migration, Section, parse_migration
+from harness.lint.squawk import locate_squawk, setup
 
 LICENSE = "-- Copyright the authors.\n-- SPDX-License-Identifier: Apache-2.0\n"
 TIMEOUTS = "SET lock_timeout = '2s';\nSET statement_timeout = '30s';\n"
@@ -103,33 +100,25 @@ def test_index_on_a_table_created_in_the_same_transaction_is_quiet(tmp_path: Pat
     assert rules_at(tmp_path) == []
 
 
-@dataclass(frozen=True)
-class TwoSections(Migration):
-    """A migration with several up sections, as the parser will give them (`ups`)."""
-
-    ups: tuple[Section, ...] = field(default=())
-
-
 def test_each_up_section_of_a_multi_section_file_maps_to_its_own_lines(tmp_path: Path) -> None:
     text = (
-        "-- migrate:up\n" + TIMEOUTS + "ALTER TABLE users ADD COLUMN nick text;\n"
+        LICENSE + "-- migrate:up\n" + TIMEOUTS + "ALTER TABLE users ADD COLUMN nick text;\n"
         "-- migrate:down\nALTER TABLE users DROP COLUMN nick;\n"
         "-- migrate:up transaction:false\n" + TIMEOUTS + CASES["index without CONCURRENTLY"][0] + "\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_nick_idx ON users (nick);\n"
         "-- migrate:down\nDROP INDEX users_email_idx;\n"
+        "-- migrate:up\n" + TIMEOUTS + CASES["column type change"][0] + "\n"
+        "-- migrate:down\nALTER TABLE users ALTER COLUMN age TYPE int;\n"
     )
-    path = write(tmp_path, "1_two.sql", text)
-    assert text.split("\n")[9] == CASES["index without CONCURRENTLY"][0]
-    first = parse_migration(
-        write(tmp_path / "one", "1_one.sql", text.split("-- migrate:up transaction")[0]), "postgres"
-    )
-    second = Section(
-        TIMEOUTS + CASES["index without CONCURRENTLY"][0] + "\n", 8, MappingProxyType({"transaction": "false"})
-    )
-    migration = TwoSections(**{**first.__dict__, "path": path, "filename": path.name}, ups=(first.up, second))
-    found = check_postgres([migration], [text], SquawkSetup(locate_squawk()))
-    assert {(f.line, f.rule) for f in found} == {
-        (10, "require-concurrent-index-creation"),
-        (10, "prefer-robust-stmts"),  # outside a transaction Squawk also asks for IF NOT EXISTS
+    write(tmp_path, "1_three.sql", text)
+    lines = text.split("\n")
+    index_line = lines.index(CASES["index without CONCURRENTLY"][0]) + 1
+    type_line = lines.index(CASES["column type change"][0]) + 1
+    assert (index_line, type_line) == (12, 19)
+    assert set(rules_at(tmp_path)) == {
+        ("1_three.sql", index_line, "require-concurrent-index-creation"),
+        ("1_three.sql", index_line, "prefer-robust-stmts"),  # outside a transaction Squawk asks for IF NOT EXISTS
+        ("1_three.sql", type_line, "changing-column-type"),  # the third section has its own timeouts set
     }
 
 
