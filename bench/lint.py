@@ -2,7 +2,8 @@
 
     python -m bench.lint [--runs 7] [--files 300]
 
-In-process rows time `harness.lint.lint()` (parsing, one Squawk process per PostgreSQL up section, the CQL
+Each row comes twice: wall time (the target) and CPU time, user + system of the process and its Squawk children,
+which the machine's load disturbs far less. In-process rows time `harness.lint.lint()` (parsing, Squawk, the CQL
 rules, suppressions); the process rows time a whole Python process calling `run_lint` (interpreter start-up
 and imports included), as pre-commit or CI would run it. One discarded warm-up run precedes each row.
 No database is involved. Targets are printed beside the figures, never asserted.
@@ -11,6 +12,7 @@ No database is involved. Targets are printed beside the figures, never asserted.
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 import time
@@ -73,24 +75,40 @@ def _cql_history(directory: Path, count: int) -> None:
         name.write_text(f"-- migrate:up\n{up}\n-- migrate:down\n{down}")
 
 
-def _sample(action: Callable[[], object], runs: int) -> tuple[float, ...]:
+Sample = tuple[tuple[float, ...], tuple[float, ...]]  # wall ms, CPU ms
+
+
+def _cpu() -> float:
+    """CPU seconds of this process plus its finished children (Squawk): far less disturbed by load than wall time."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _sample(action: Callable[[], object], runs: int) -> Sample:
     action()  # warm-up: file cache, imports
-    values = []
+    walls, cpus = [], []
     for _ in range(runs):
-        began = time.perf_counter()
+        cpu, began = _cpu(), time.perf_counter()
         action()
-        values.append((time.perf_counter() - began) * 1000)
-    return tuple(values)
+        walls.append((time.perf_counter() - began) * 1000)
+        cpus.append((_cpu() - cpu) * 1000)
+    return tuple(walls), tuple(cpus)
 
 
-def _process(pg: Path | None, cql: Path | None, runs: int) -> tuple[float, ...]:
+def _process(pg: Path | None, cql: Path | None, runs: int) -> Sample:
     code = (
         "import sys; from pathlib import Path; from harness.lint import run_lint; "
         "sys.exit(run_lint(*[Path(p) if p else None for p in sys.argv[1:3]]) == 2)"
     )
     command = [sys.executable, "-c", code, str(pg or ""), str(cql or "")]
     run_measured(command, cwd=ROOT)
-    return tuple(run_measured(command, cwd=ROOT).wall * 1000 for _ in range(runs))
+    done = [run_measured(command, cwd=ROOT) for _ in range(runs)]
+    return tuple(d.wall * 1000 for d in done), tuple(d.cpu * 1000 for d in done)
+
+
+def _rows(what: str, sample: Sample, target: float | None, note: str = "") -> list[Row]:
+    walls, cpus = sample
+    return [Row(f"{what}, wall", walls, "ms", target, note), Row(f"{what}, CPU", cpus, "ms", None, "user + system")]
 
 
 def main() -> int:
@@ -110,9 +128,7 @@ def main() -> int:
         single = Path(tmp) / "one.sql"
         single.write_text("-- migrate:up\nCREATE TABLE t (id bigint PRIMARY KEY);\n")
         say("timing one Squawk process ...")
-        rows.append(
-            Row("one Squawk process (one small file)", _squawk_once(squawk, single, args.runs), "ms", None, "reference")
-        )
+        rows += _rows("one Squawk process (one small file)", _squawk_once(squawk, single, args.runs), None, "reference")
         say("timing lint() in process ...")
         cases: tuple[tuple[str, tuple[Path | None, Path | None], float], ...] = (
             (f"this repository ({repo_files} files)", (repo_pg, repo_cql), 100.0),
@@ -120,23 +136,24 @@ def main() -> int:
             (f"{args.files} CQL files", (None, cql), 500.0),
         )
         for what, dirs, target in cases:
-            rows.append(Row(f"lint(), {what}", _sample(partial(lint, *dirs), args.runs), "ms", target))
+            rows += _rows(f"lint(), {what}", _sample(partial(lint, *dirs), args.runs), target)
         say("timing whole processes ...")
         note = "interpreter start-up and imports included"
         for what, dirs, target in (
             (f"this repository ({repo_files} files)", (repo_pg, repo_cql), 1000.0),
             (f"{args.files} + {args.files} files", (pg, cql), 2000.0),
         ):
-            rows.append(Row(f"process, {what}", _process(*dirs, args.runs), "ms", target, note))
+            rows += _rows(f"process, {what}", _process(*dirs, args.runs), target, note)
     print(f"`python -m bench.lint --runs {args.runs} --files {args.files}`; {machine()}; {squawk}\n")
     print(format_table(rows))
     return 0
 
 
-def _squawk_once(squawk: Path, path: Path, runs: int) -> tuple[float, ...]:
+def _squawk_once(squawk: Path, path: Path, runs: int) -> Sample:
     command = [str(squawk), "--reporter", "json", "--assume-in-transaction", str(path)]
     run_measured(command)
-    return tuple(run_measured(command).wall * 1000 for _ in range(runs))
+    done = [run_measured(command) for _ in range(runs)]
+    return tuple(d.wall * 1000 for d in done), tuple(d.cpu * 1000 for d in done)
 
 
 if __name__ == "__main__":
