@@ -300,8 +300,8 @@ RULES: tuple[CqlRule, ...] = (
     CqlRule(
         "cql-clustering-order",
         "warning",
-        "Without CLUSTERING ORDER a time column sorts ascending, so 'latest first' reads scan the whole "
-        "partition; the order cannot be changed after the table is created.",
+        "Without CLUSTERING ORDER a time column sorts oldest first, so the usual 'latest first' read goes "
+        "backwards through the partition (slower), and the order cannot be changed once the table exists.",
         "State it: WITH CLUSTERING ORDER BY (<column> DESC) (or ASC, if oldest first is what you read).",
         _clustering_order,
     ),
