@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from harness.checks.registry import CHECKS, Check, stores_needed
-from harness.checks.target import Project, Target
+from harness.checks.target import Databases, Project, Target
 from harness.config import Settings
 
 
@@ -32,10 +32,10 @@ def _report(request: pytest.FixtureRequest, notes: list[str]) -> None:
 
 
 def _builtin(check: Check) -> Callable[..., None]:
-    def test(harness_project: Project, request: pytest.FixtureRequest) -> None:
-        from harness.plugin.fixtures import fresh_databases
-
-        databases = fresh_databases(request, stores_needed(check, harness_project))
+    def test(
+        harness_project: Project, harness_fresh_databases: Callable[..., Databases], request: pytest.FixtureRequest
+    ) -> None:
+        databases = harness_fresh_databases(stores_needed(check, harness_project))
         _report(request, check.run(Target(harness_project, databases)))
 
     test.__name__ = test.__qualname__ = check.test_name

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from harness import applier
-from harness.migrations import discover
 from harness.checks.target import cassandra_settings
+from harness.migrations import discover
 from harness.stores.cassandra.store import open_cassandra
 from tests.db.applier_support import REPO
 

@@ -176,3 +176,30 @@ def test_verify_exits_two_when_the_checks_cannot_run(tmp_path):
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith("Error: no postgres server:") and len(result.stderr.splitlines()) == 1
+
+
+def test_a_diagram_drawn_by_harness_diagram_is_a_contract_that_verify_accepts(
+    postgres_server, cassandra_server, tmp_path
+):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "HARNESS_PG_URL": postgres_server.url,
+        "HARNESS_CASSANDRA_HOSTS": ",".join(cassandra_server.contact_points),
+        "HARNESS_CASSANDRA_PORT": str(cassandra_server.port),
+    }
+    project = materialize("good", tmp_path)
+    (project / "README.md").unlink()  # a team without a diagram
+    dirs = ["--postgres-migrations", str(project / "postgres"), "--cassandra-migrations", str(project / "cassandra")]
+    drawn = subprocess.run([sys.executable, "-m", "harness.cli", "diagram", *dirs], env=env, cwd=project,
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert drawn.returncode == 0, drawn.stderr
+    assert drawn.stdout.startswith("```mermaid\nclassDiagram") and "class PG_Posts {" in drawn.stdout
+    (project / "DIAGRAM.md").write_text(drawn.stdout)
+    verified = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "verify", *dirs, "--contract", str(project / "DIAGRAM.md"),
+         "--only", "schema"],
+        env=env, cwd=project, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "verified: 1 of 1 checks passed" in verified.stdout
