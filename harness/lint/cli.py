@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import cast
 
 from harness.config import Settings
@@ -24,6 +25,8 @@ def lint_settings(settings: Settings) -> LintReport:
         pg_version=settings["pg_version"],
         max_bytes=settings["max_file_size"],
         spell=settings.spell,
+        allow=settings["lint_allow"] or (),
+        allow_source=settings.config_file or Path(settings.spell("lint_allow")),
     )
 
 

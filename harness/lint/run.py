@@ -7,7 +7,7 @@ all (a missing directory or Squawk binary, a broken Squawk config) raises LintEr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harness.errors import ConfigError, MigrationSetError
@@ -15,7 +15,7 @@ from harness.lint import squawk
 from harness.lint.cql_rules import check_cql
 from harness.lint.model import LintError, LintFinding, LintReport
 from harness.lint.spans import sql_spans
-from harness.lint.suppress import Allow, allows_of, apply_allows
+from harness.lint.suppress import Allow, allows_of, apply_allows, expand_setting_allows, parse_setting_allows
 from harness.migrations import DEFAULT_MAX_BYTES, Migration, discover
 from harness.registry import store_kind
 
@@ -87,17 +87,22 @@ def lint(
     squawk_binary: Path | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     spell: Callable[[str], str] = lambda key: f"--{key.replace('_', '-')}",
+    allow: Sequence[str] = (),
+    allow_source: Path = Path("lint_allow"),
 ) -> LintReport:
     """Lint both stores' migrations (None skips a store); raise LintError when the lint cannot run.
 
     `squawk_config` is passed to Squawk as --config (default: the nearest `.squawk.toml` at or above the
     PostgreSQL directory); `pg_version` as --pg-version; `squawk_binary` overrides where Squawk is found.
     `max_bytes` is the parser's file size limit; `spell` names a setting in messages (a flag, by default).
+    `allow` holds the `lint_allow` setting's suppressions (see suppress.SettingAllow), read from `allow_source`.
     """
     raw: list[LintFinding] = []
     problems: list[LintFinding] = []
     allows: list[Allow] = []
     files: list[Path] = []
+    setting_allows, bad_settings = parse_setting_allows(allow, allow_source)
+    problems.extend(bad_settings)
     stores: tuple[tuple[str, Path | None], ...] = (("postgres", postgres_dir), ("cassandra", cassandra_dir))
     for store, directory in stores:
         if directory is None:
@@ -106,6 +111,7 @@ def lint(
         problems.extend(broken)
         files.extend(found)
         texts = [_text(m) for m in migrations]
+        allows.extend(expand_setting_allows(setting_allows, migrations))
         for migration, text in zip(migrations, texts, strict=True):
             file_allows, malformed = allows_of(migration, text, _spans(migration))
             allows.extend(file_allows)

@@ -11,6 +11,7 @@ comments are not read here; Squawk honours them itself.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,16 @@ from harness.lint.model import LintFinding
 from harness.migrations import Migration
 from harness.registry import store_kind
 
-__all__ = ["ALLOW_UNUSED", "ALLOW_WITHOUT_REASON", "Allow", "allows_of", "apply_allows"]
+__all__ = [
+    "ALLOW_UNUSED",
+    "ALLOW_WITHOUT_REASON",
+    "Allow",
+    "SettingAllow",
+    "allows_of",
+    "apply_allows",
+    "expand_setting_allows",
+    "parse_setting_allows",
+]
 
 ALLOW_WITHOUT_REASON = "allow-without-reason"
 ALLOW_UNUSED = "allow-unused"
@@ -126,7 +136,7 @@ def apply_allows(findings: Iterable[LintFinding], allows: Sequence[Allow]) -> li
             kept.append(finding)
     for index, allow in enumerate(allows):
         for rule in allow.rules:
-            if (index, rule) not in used:
+            if (index, rule) not in used and allow.line > 0:  # settings' allows may match files without findings
                 kept.append(
                     LintFinding(
                         path=allow.path,
@@ -139,3 +149,46 @@ def apply_allows(findings: Iterable[LintFinding], allows: Sequence[Allow]) -> li
                     )
                 )
     return kept
+
+
+@dataclass(frozen=True)
+class SettingAllow:
+    """A suppression from the settings (`lint_allow`), for files that must not change: an applied migration
+    carries its checksum, so a comment added to it later would make the applier refuse it as edited."""
+
+    pattern: str  # a file name pattern (fnmatch), matched against the file's name
+    rules: tuple[str, ...]
+    reason: str
+
+
+def parse_setting_allows(entries: Sequence[str], where: Path) -> tuple[list[SettingAllow], list[LintFinding]]:
+    """`<file pattern> <rule-id>[,<rule-id>] <reason>` entries; one without a reason is a finding at ``where``."""
+    allows: list[SettingAllow] = []
+    problems: list[LintFinding] = []
+    for entry in entries:
+        pattern, _, rest = entry.strip().partition(" ")
+        rules, reason, problem = _parse(where, 1, rest)
+        if problem is not None or not pattern:
+            problems.append(
+                LintFinding(
+                    where,
+                    1,
+                    ALLOW_WITHOUT_REASON,
+                    f"lint_allow entry {entry!r} gives no reason",
+                    "write it as '<file pattern> <rule-id> <why it is safe there>'",
+                    "harness",
+                )  # fmt: skip
+            )
+        if rules and pattern:
+            allows.append(SettingAllow(pattern, rules, reason))
+    return allows, problems
+
+
+def expand_setting_allows(allows: Sequence[SettingAllow], migrations: Iterable[Migration]) -> list[Allow]:
+    """Each setting's suppression as a whole-file Allow of every file its pattern names (line 0: not in a file)."""
+    out: list[Allow] = []
+    for migration in migrations:
+        for allow in allows:
+            if fnmatch.fnmatch(migration.filename, allow.pattern):
+                out.append(Allow(migration.path, 0, allow.rules, allow.reason, 1, 1 << 30))
+    return out

@@ -1,5 +1,3 @@
--- harness:allow prefer-bigint-over-int ids stay far below 2^31 here, and the contract (README.md) types them as int
--- harness:allow require-timeout-settings a new, empty table: its foreign keys have no rows to validate
 -- migrate:up
 -- notification_id names a notification held in Cassandra (user_notifications); no foreign key can reach it.
 CREATE TABLE notification_states (
