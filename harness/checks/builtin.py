@@ -69,8 +69,8 @@ test_fuzz_cassandra_constraints = _builtin(_BY_TEST["test_fuzz_cassandra_constra
 
 __all__ = [
     "test_fuzz_cassandra_constraints",
-    "test_lint",
     "test_fuzz_postgres_constraints",
+    "test_lint",
     "test_roundtrip_cassandra",
     "test_roundtrip_postgres",
     "test_schema_matches_contract",

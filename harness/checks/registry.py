@@ -84,9 +84,7 @@ def applicable(project: Project, only: list[str] | None = None) -> list[Check]:
         if check.phase == "schema":
             if project.contract is not None:
                 chosen.append(check)
-        elif check.phase == "lint":
-            chosen.append(check)
-        elif all(s in project.migrations for s in check.stores):
+        elif check.phase == "lint" or all(s in project.migrations for s in check.stores):
             chosen.append(check)
     return chosen
 

@@ -177,7 +177,7 @@ def parse_setting_allows(entries: Sequence[str], where: Path) -> tuple[list[Sett
                     f"lint_allow entry {entry!r} gives no reason",
                     "write it as '<file pattern> <rule-id> <why it is safe there>'",
                     "harness",
-                )  # fmt: skip
+                )
             )
         if rules and pattern:
             allows.append(SettingAllow(pattern, rules, reason))
