@@ -13,6 +13,7 @@ from collections.abc import Callable
 from harness.fuzz import fresh_keys, transactional
 from harness.fuzz.hunt import Run, profile_settings, unsupported
 from harness.fuzz.plan import plan_tables
+from harness.registry import store_kind
 from harness.schema.compare import Finding
 from harness.schema.contract import Contract
 from harness.schema.model import SchemaModel
@@ -23,7 +24,6 @@ SEARCHES: dict[str, Callable[[Run], list[Finding]]] = {
     "postgres": transactional.search,
     "cassandra": fresh_keys.search,
 }
-PREFIXES: dict[str, str] = {"postgres": "PG", "cassandra": "C"}
 
 
 def fuzz(rows: Rows, model: SchemaModel, contract: Contract | None, *, profile: str = "dev") -> list[Finding]:
@@ -35,6 +35,6 @@ def fuzz(rows: Rows, model: SchemaModel, contract: Contract | None, *, profile: 
     """
     config = profile_settings(profile)
     plans = plan_tables(model, contract)
-    prefix = PREFIXES[model.store]
+    prefix = store_kind(model.store).prefix
     run = Run(rows, {p.name: p for p in plans}, {t.name: t for t in model.tables}, prefix, config)
     return unsupported(prefix, plans) + SEARCHES[model.store](run)
