@@ -53,11 +53,14 @@ def applies(function: Any, settings: Settings) -> bool:
         return True
     if check.phase == "schema":
         return settings["contract"] is not None
+    if check.phase == "lint":
+        return bool(settings.stores())
     return all(settings.migrations_dir(s) is not None for s in check.stores)
 
 
 _BY_TEST = {c.test_name: c for c in CHECKS}
 # Spelled out (not generated into globals()) so that importers and type checkers see every name.
+test_lint = _builtin(_BY_TEST["test_lint"])
 test_roundtrip_postgres = _builtin(_BY_TEST["test_roundtrip_postgres"])
 test_roundtrip_cassandra = _builtin(_BY_TEST["test_roundtrip_cassandra"])
 test_schema_matches_contract = _builtin(_BY_TEST["test_schema_matches_contract"])
@@ -67,6 +70,7 @@ test_fuzz_cassandra_constraints = _builtin(_BY_TEST["test_fuzz_cassandra_constra
 __all__ = [
     "test_fuzz_cassandra_constraints",
     "test_fuzz_postgres_constraints",
+    "test_lint",
     "test_roundtrip_cassandra",
     "test_roundtrip_postgres",
     "test_schema_matches_contract",

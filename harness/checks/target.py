@@ -44,6 +44,7 @@ class Project:
     up_only: Mapping[str, bool] = field(default_factory=dict)
     fuzz_profile: str = "dev"
     spell: Callable[[str], str] = _spell_cli
+    settings: Settings | None = None  # what it was loaded from (the lint reads its own settings there)
 
     @property
     def stores(self) -> tuple[str, ...]:
@@ -83,6 +84,7 @@ class Project:
             up_only={s: bool(settings[f"{s}_up_only"]) for s in STORE_NAMES},
             fuzz_profile=str(settings["fuzz_profile"]),
             spell=settings.spell,
+            settings=settings,
         )
 
 
