@@ -28,8 +28,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-cds": {"cds": False},
     "single-node-cds": {"cds_tag": ""},
     "heap-384M": {"heap": "384M"},
-    "heap-768M": {"heap": "768M"},
-    "c2-jit": {"extra_flags": ("-XX:TieredStopAtLevel=4",)},
     "one-compiler-thread": {"extra_flags": ("-XX:CICompilerCount=1",)},
     "no-mbeans": {"extra_flags": ("-Dorg.apache.cassandra.disable_mbean_registration=true",)},
     "shadow-round": {"skip_shadow_round": False},
