@@ -15,8 +15,9 @@ import helm_python
 import kubernetes_validate
 import pytest
 
-from .chart import CHART_DIR, lint, render, render_raw
+from .chart import CHART_DIR, lint, render, render_raw, reset_values
 from .jobs import Manifest, find
+from .pss import violations
 
 pytestmark = pytest.mark.deploy
 
@@ -31,8 +32,20 @@ SECRET_VALUES: dict[str, Any] = {
     "postgresql": {"env": {"username": PG_USER, "password": PG_PASSWORD}},
     "cassandra": {"env": {"username": CASS_USER, "password": CASS_PASSWORD}},
 }
-RESET: dict[str, Any] = {"reset": True}
+RESET: dict[str, Any] = reset_values()
 EXISTING: dict[str, Any] = {"existingSecret": "prod-db-credentials"}
+DIGEST = "sha256:" + "ab" * 32
+# Every value a real cluster may need, at once.
+EVERYTHING: dict[str, Any] = {
+    "image": {"repository": "registry.example/team/migrations", "digest": DIGEST},
+    "extraEnv": [{"name": "PGSSLROOTCERT", "value": "/etc/ssl/db/ca.crt"}],
+    "envFrom": [{"secretRef": {"name": "db-tls-settings"}}, {"configMapRef": {"name": "tuning"}, "prefix": "T_"}],
+    "extraVolumes": [{"name": "db-ca", "configMap": {"name": "db-ca-bundle"}}],
+    "extraVolumeMounts": [{"name": "db-ca", "mountPath": "/etc/ssl/db", "readOnly": True}],
+    "serviceAccount": {"create": True, "name": "migrator", "annotations": {"iam.example/role": "migrator"}},
+    "podLabels": {"team": "payments"},
+    "priorityClassName": "batch-low",
+}
 
 SCENARIOS: dict[str, dict[str, Any]] = {
     "default": {},
@@ -40,6 +53,8 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "reset": {**SECRET_VALUES, **RESET},
     "existing-secret": {**SECRET_VALUES, **EXISTING},
     "existing-secret-reset": {**EXISTING, **RESET},
+    "everything": {**SECRET_VALUES, **RESET, **EVERYTHING},
+    "postgres-only": {"cassandra": {"enabled": False}},
 }
 CREDENTIAL_ENV = {
     "PGUSER": "postgresql-username",
@@ -50,8 +65,11 @@ CREDENTIAL_ENV = {
 
 
 def pods(docs: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:
+    """(owner, pod spec) of every pod the chart can start: the Jobs' templates and the test pod."""
     for job in find(docs, "Job"):
         yield job, job["spec"]["template"]["spec"]
+    for pod in find(docs, "Pod"):
+        yield pod, pod["spec"]
 
 
 def containers(docs: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:
@@ -100,10 +118,12 @@ def test_strict_validation_can_fail() -> None:
 # --- names ---------------------------------------------------------------------------------------
 
 
-def test_job_names_match_the_troubleshooting_line() -> None:
-    names = {doc["metadata"]["name"] for doc in find(render(), "Job")}
-    assert names == {"migrations-postgres-migrations", "migrations-cassandra-migrations"}
-    notes = render_raw()["migrations/templates/NOTES.txt"]
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_job_names_match_the_troubleshooting_line(scenario: str) -> None:
+    names = {doc["metadata"]["name"] for doc in find(render(SCENARIOS[scenario]), "Job")}
+    assert "migrations-postgres-migrations" in names
+    assert names <= {"migrations-postgres-migrations", "migrations-cassandra-migrations"}
+    notes = render_raw(SCENARIOS[scenario])["migrations/templates/NOTES.txt"]
     assert "job/migrations-postgres-migrations" in notes
 
 
@@ -123,8 +143,16 @@ def test_everything_goes_to_the_release_namespace() -> None:
 
 @pytest.mark.parametrize(("disabled", "remaining"), [("postgresql", "cassandra"), ("cassandra", "postgres")])
 def test_a_store_can_be_switched_off(disabled: str, remaining: str) -> None:
-    jobs = find(render({disabled: {"enabled": False}}), "Job")
+    docs = render({disabled: {"enabled": False}})
+    jobs = find(docs, "Job")
     assert [j["metadata"]["name"] for j in jobs] == [f"migrations-{remaining}-migrations"]
+    (pod,) = find(docs, "Pod")
+    env = {e["name"] for e in pod["spec"]["containers"][0]["env"]}
+    assert ("PGHOST" in env) is (remaining == "postgres") and ("CASSANDRA_HOSTS" in env) is (remaining == "cassandra")
+
+
+def test_no_store_enabled_renders_no_test_pod() -> None:
+    assert find(render({"postgresql": {"enabled": False}, "cassandra": {"enabled": False}}), "Pod") == []
 
 
 # --- credentials ---------------------------------------------------------------------------------
@@ -185,10 +213,17 @@ def test_existing_secret_renders_no_secret_and_no_credential() -> None:
 def test_credentials_only_through_secret_key_refs(scenario: str) -> None:
     docs = render(SCENARIOS[scenario])
     secret_name = SCENARIOS[scenario].get("existingSecret") or "migrations-credentials"
+    if scenario == "postgres-only":
+        wanted_stores = {"postgres"}
+    else:
+        wanted_stores = {"postgres", "cassandra"}
+    assert {c["args"][0] for _, c in containers(docs)} == {*wanted_stores, "drift"}
     for job, container in containers(docs):
         env = {e["name"]: e for e in container["env"]}
         store = container["args"][0]
-        wanted = [n for n in CREDENTIAL_ENV if n.startswith("PG" if store == "postgres" else "CASSANDRA")]
+        drift = tuple(p for s, p in (("postgres", "PG"), ("cassandra", "CASSANDRA")) if s in wanted_stores)
+        prefixes = {"postgres": ("PG",), "cassandra": ("CASSANDRA",), "drift": drift}[store]
+        wanted = [n for n in CREDENTIAL_ENV if n.startswith(prefixes)]
         for name in wanted:
             ref = env[name]["valueFrom"]["secretKeyRef"]
             assert "value" not in env[name]
@@ -203,12 +238,12 @@ def test_credentials_only_through_secret_key_refs(scenario: str) -> None:
 # --- hooks ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("scenario", ["default", "reset"])
-def test_the_secret_is_a_hook_created_before_the_jobs(scenario: str) -> None:
+@pytest.mark.parametrize("scenario", ["default", "reset", "everything"])
+def test_the_secret_is_a_hook_created_before_the_jobs_and_the_test(scenario: str) -> None:
     docs = render(SCENARIOS[scenario])
     (secret,) = find(docs, "Secret")
     events, secret_weight, secret_policy = hook(secret)
-    assert events == {"pre-install", "pre-upgrade"}
+    assert events == {"pre-install", "pre-upgrade", "test"}, "the drift test needs the credentials too"
     assert secret_policy == {"before-hook-creation", "hook-succeeded"}
     jobs = find(docs, "Job")
     assert len(jobs) == 2
@@ -218,6 +253,33 @@ def test_the_secret_is_a_hook_created_before_the_jobs(scenario: str) -> None:
         assert secret_weight < weight
         # Kept after success so `kubectl logs job/...` works; replaced on the next run.
         assert policy == {"before-hook-creation"}
+    (pod,) = find(docs, "Pod")
+    assert hook(pod)[0] == {"test"} and secret_weight < hook(pod)[1]
+
+
+def test_a_created_service_account_exists_before_every_pod_that_uses_it() -> None:
+    docs = render(EVERYTHING)
+    (account,) = find(docs, "ServiceAccount")
+    assert account["metadata"]["name"] == "migrator"
+    assert account["metadata"]["annotations"]["iam.example/role"] == "migrator"
+    events, weight, policy = hook(account)
+    assert events == {"pre-install", "pre-upgrade", "test"}
+    assert weight < min(hook(d)[1] for d in [*find(docs, "Job"), *find(docs, "Pod"), *find(docs, "Secret")])
+    assert policy == {"before-hook-creation", "hook-succeeded"}
+    for _, spec in pods(docs):
+        assert spec["serviceAccountName"] == "migrator"
+        assert spec["automountServiceAccountToken"] is False
+
+
+@pytest.mark.parametrize(
+    ("account", "expected"),
+    [({}, None), ({"name": "existing-sa"}, "existing-sa"), ({"create": True}, "migrations-migrations")],
+)
+def test_service_account_name(account: dict[str, Any], expected: str | None) -> None:
+    docs = render({"serviceAccount": account})
+    assert bool(find(docs, "ServiceAccount")) is bool(account.get("create"))
+    for _, spec in pods(docs):
+        assert spec.get("serviceAccountName") == expected
 
 
 def test_hooks_are_weighted_with_the_existing_secret_too() -> None:
@@ -251,14 +313,44 @@ def test_default_job_limits() -> None:
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_pod_meets_the_restricted_pod_security_profile(scenario: str) -> None:
+    specs = list(pods(render(SCENARIOS[scenario])))
+    assert len(specs) >= 2, "the Jobs' pods and the test pod"
+    for owner, spec in specs:
+        assert violations(spec) == [], f"{owner['kind']} {owner['metadata']['name']}"
+
+
+@pytest.mark.parametrize(
+    "breach",
+    [
+        lambda spec: spec["volumes"].append({"name": "host", "hostPath": {"path": "/"}}),
+        lambda spec: spec["containers"][0]["securityContext"].update(allowPrivilegeEscalation=True),
+        lambda spec: spec["containers"][0]["securityContext"]["capabilities"].update(add=["NET_ADMIN"]),
+        lambda spec: spec["containers"][0]["securityContext"].update(runAsNonRoot=False),
+        lambda spec: spec["containers"][0]["securityContext"].update(seccompProfile={"type": "Unconfined"}),
+        lambda spec: spec.update(hostNetwork=True),
+        lambda spec: spec["containers"][0]["securityContext"].update(privileged=True),
+        lambda spec: spec["containers"][0].update(ports=[{"containerPort": 80, "hostPort": 80}]),
+    ],
+    ids=["hostPath", "escalation", "capability", "root", "seccomp", "hostNetwork", "privileged", "hostPort"],
+)
+def test_the_restricted_profile_check_can_fail(breach: Any) -> None:
+    (_, spec), *_ = pods(render())
+    breach(spec)
+    assert violations(spec), "the check must catch this breach"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
 def test_security_contexts(scenario: str) -> None:
-    docs = render(SCENARIOS[scenario])
+    values = SCENARIOS[scenario]
+    docs = render(values)
     for _, spec in pods(docs):
         pod = spec["securityContext"]
-        assert pod["runAsNonRoot"] is True and pod["runAsUser"] != 0
+        assert pod["runAsNonRoot"] is True and pod["runAsUser"] == 10001
         assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
         assert spec["automountServiceAccountToken"] is False
         assert spec["enableServiceLinks"] is False
+        assert spec["restartPolicy"] == "Never"
         volumes = {v["name"]: v for v in spec["volumes"]}
         assert "emptyDir" in volumes["tmp"]
     for _, container in containers(docs):
@@ -270,7 +362,8 @@ def test_security_contexts(scenario: str) -> None:
         assert ctx["capabilities"] == {"drop": ["ALL"]}
         assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}
         mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-        assert mounts == {"/tmp": "tmp"}, "the only writable path is the /tmp emptyDir"
+        extra = {m["mountPath"]: m["name"] for m in values.get("extraVolumeMounts", [])}
+        assert mounts == {"/tmp": "tmp", **extra}, "the only writable path is the /tmp emptyDir"
         env = {e["name"]: e.get("value") for e in container["env"]}
         assert env["HOME"] == "/tmp" and env["TMPDIR"] == "/tmp"
 
@@ -295,29 +388,63 @@ def test_image_reference() -> None:
         assert container["imagePullPolicy"] == "Always"
 
 
+def test_a_digest_pins_the_image_and_wins_over_the_tag() -> None:
+    values = {"image": {"repository": "registry.example/team/migrations", "tag": "abc123", "digest": DIGEST}}
+    images = {c["image"] for _, c in containers(render(values))}
+    assert images == {f"registry.example/team/migrations@{DIGEST}"}
+
+
 def test_image_pull_secrets_and_scheduling() -> None:
     values = {
         "imagePullSecrets": ["regcred"],
         "nodeSelector": {"pool": "jobs"},
         "tolerations": [{"key": "jobs", "operator": "Exists", "effect": "NoSchedule"}],
         "podAnnotations": {"team": "db"},
+        "priorityClassName": "batch-low",
     }
     docs = render(values)
-    for job, spec in pods(docs):
+    for owner, spec in pods(docs):
         assert spec["imagePullSecrets"] == [{"name": "regcred"}]
         assert spec["nodeSelector"] == {"pool": "jobs"}
         assert spec["tolerations"] == values["tolerations"]
-        assert job["spec"]["template"]["metadata"]["annotations"] == {"team": "db"}
+        assert spec["priorityClassName"] == "batch-low"
+        meta = owner["spec"]["template"]["metadata"] if owner["kind"] == "Job" else owner["metadata"]
+        assert meta["annotations"]["team"] == "db"
     for doc in docs:
         kubernetes_validate.validate(doc, KUBE_VERSIONS[-1], strict=True)
+
+
+def test_pod_labels_are_added_but_never_replace_the_charts_own() -> None:
+    values = {"podLabels": {"team": "payments", "app.kubernetes.io/instance": "hijack"}}
+    docs = render(values)
+    for owner, _ in pods(docs):
+        meta = owner["spec"]["template"]["metadata"] if owner["kind"] == "Job" else owner["metadata"]
+        assert meta["labels"]["team"] == "payments"
+        assert meta["labels"]["app.kubernetes.io/instance"] == "migrations"
+    (pod,) = find(docs, "Pod")
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+
+
+def test_extra_env_env_from_and_volumes_reach_every_pod_and_container() -> None:
+    docs = render(EVERYTHING)
+    for _, spec in pods(docs):
+        assert {"name": "db-ca", "configMap": {"name": "db-ca-bundle"}} in spec["volumes"]
+    for _, container in containers(docs):
+        assert {"name": "PGSSLROOTCERT", "value": "/etc/ssl/db/ca.crt"} in container["env"]
+        assert container["envFrom"] == EVERYTHING["envFrom"]
+        assert {"name": "db-ca", "mountPath": "/etc/ssl/db", "readOnly": True} in container["volumeMounts"]
 
 
 # --- what each Job runs --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("reset", "init"), [(False, [["wait"]]), (True, [["wait"], ["reset", "--yes"]])])
-def test_containers_run_the_harness_cli(reset: bool, init: list[list[str]]) -> None:
-    docs = render({"reset": reset})
+@pytest.mark.parametrize(
+    ("values", "init"),
+    [({}, [["wait"]]), (RESET, [["wait"], ["reset", "--yes=app", "--once=tok-1"]])],
+    ids=["plain", "reset"],
+)
+def test_containers_run_the_harness_cli(values: dict[str, Any], init: list[list[str]]) -> None:
+    docs = render(values)
     for store in ("postgres", "cassandra"):
         (job,) = [j for j in find(docs, "Job") if j["metadata"]["name"] == f"migrations-{store}-migrations"]
         spec = job["spec"]["template"]["spec"]
@@ -326,6 +453,66 @@ def test_containers_run_the_harness_cli(reset: bool, init: list[list[str]]) -> N
         ]
         (main,) = spec["containers"]
         assert [*main["command"], *main["args"]] == ["harness", store, "up"]
+
+
+def test_the_test_pod_runs_drift_and_nothing_else() -> None:
+    (pod,) = find(render(RESET), "Pod")
+    assert "initContainers" not in pod["spec"], "no wait and never a reset in the read-only check"
+    assert [[*c["command"], *c["args"]] for c in pod["spec"]["containers"]] == [["harness", "drift"]]
+
+
+def test_the_drift_test_can_be_switched_off() -> None:
+    assert find(render({"driftTest": {"enabled": False}}), "Pod") == []
+
+
+def test_reset_names_each_store_s_own_target() -> None:
+    values = {
+        "postgresql": {"env": {"database": "shop"}},
+        "cassandra": {"env": {"keyspace": "shop_events"}},
+        **reset_values(token="t-9", postgresql="shop", cassandra="shop_events"),
+    }
+    resets = {
+        c["args"][0]: c["args"][1:] for _, c in containers(render(values)) if c["name"] == "reset"
+    }
+    assert resets == {
+        "postgres": ["reset", "--yes=shop", "--once=t-9"],
+        "cassandra": ["reset", "--yes=shop_events", "--once=t-9"],
+    }
+
+
+REFUSED_RESETS: dict[str, tuple[dict[str, Any], str]] = {
+    "no confirm": (
+        {"reset": {"enabled": True, "token": "t"}},
+        r'reset\.confirm\.postgresql is "": it must equal postgresql\.env\.database \("app"\)',
+    ),
+    "wrong database": (
+        reset_values(postgresql="ap"),
+        r'reset\.confirm\.postgresql is "ap": it must equal postgresql\.env\.database \("app"\)',
+    ),
+    "wrong keyspace": (
+        {**reset_values(), "cassandra": {"env": {"keyspace": "events"}}},
+        r'reset\.confirm\.cassandra is "app": it must equal cassandra\.env\.keyspace \("events"\)',
+    ),
+    "no token": (reset_values(token=""), r"reset\.token is empty"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_RESETS)
+def test_a_reset_without_a_matching_confirm_or_token_fails_rendering(case: str) -> None:
+    values, message = REFUSED_RESETS[case]
+    with helm_python.Chart.load(CHART_DIR) as chart, pytest.raises(helm_python.HelmError, match=message):
+        chart.render(copy.deepcopy(values), name="migrations")
+
+
+def test_a_disabled_store_needs_no_confirm() -> None:
+    values = {"cassandra": {"enabled": False}, "reset": {"enabled": True, "token": "t", "confirm": {"postgresql": "app"}}}
+    (job,) = find(render(values), "Job")
+    assert job["metadata"]["name"] == "migrations-postgres-migrations"
+
+
+def test_confirm_and_token_without_enabled_reset_nothing() -> None:
+    values = {"reset": {"enabled": False, "confirm": {"postgresql": "app", "cassandra": "app"}, "token": "t"}}
+    assert all(c["name"] != "reset" for _, c in containers(render(values)))
 
 
 def test_connection_settings_reach_the_environment() -> None:
@@ -346,6 +533,7 @@ def test_connection_settings_reach_the_environment() -> None:
             "CASSANDRA_REPLICATION": "NetworkTopologyStrategy:dc1=3,dc2=3",
         },
     }
+    expected["drift"] = {**expected["postgres"], **expected["cassandra"]}
     for _, container in containers(render(values)):
         env = {e["name"]: e.get("value") for e in container["env"]}
         want = expected[container["args"][0]]
@@ -356,6 +544,10 @@ def test_connection_settings_reach_the_environment() -> None:
 
 BAD_VALUES: dict[str, dict[str, Any]] = {
     "reset as string": {"reset": "yes"},
+    "reset as the old boolean": {"reset": True},
+    "reset enabled as string": {"reset": {"enabled": "true"}},
+    "reset token with a comma": {"reset": {"token": "a,b"}},
+    "reset unknown key": {"reset": {"force": True}},
     "unknown top-level key": {"resetAll": True},
     "password typo": {"postgresql": {"env": {"pasword": "x"}}},
     "port zero": {"postgresql": {"env": {"port": 0}}},
@@ -368,11 +560,24 @@ BAD_VALUES: dict[str, dict[str, Any]] = {
     "replication unknown class": {"cassandra": {"replication": "EverywhereStrategy:1"}},
     "pull policy": {"image": {"pullPolicy": "Sometimes"}},
     "empty repository": {"image": {"repository": ""}},
+    "digest without algorithm": {"image": {"digest": "ab" * 32}},
+    "short digest": {"image": {"digest": "sha256:abc"}},
     "negative backoff": {"job": {"backoffLimit": -1}},
     "deadline too short": {"job": {"activeDeadlineSeconds": 5}},
     "resources without cpu limit": {"resources": {"limits": {"cpu": None, "memory": "1Gi"}}},
     "memory quantity": {"resources": {"limits": {"memory": "lots"}}},
     "existingSecret not a string": {"existingSecret": True},
+    "hostPath volume": {"extraVolumes": [{"name": "host", "hostPath": {"path": "/"}}]},
+    "volume named tmp": {"extraVolumes": [{"name": "tmp", "emptyDir": {}}]},
+    "volume without source": {"extraVolumes": [{"name": "x"}]},
+    "mount over /tmp": {"extraVolumeMounts": [{"name": "x", "mountPath": "/tmp"}]},
+    "relative mount": {"extraVolumeMounts": [{"name": "x", "mountPath": "etc"}]},
+    "env without name": {"extraEnv": [{"value": "x"}]},
+    "envFrom unknown source": {"envFrom": [{"hostRef": {"name": "x"}}]},
+    "service account name": {"serviceAccount": {"name": "Not_A_Name"}},
+    "pod label not a string": {"podLabels": {"tier": 1}},
+    "priority class not a string": {"priorityClassName": 5},
+    "drift test flag as string": {"driftTest": {"enabled": "no"}},
 }
 
 
@@ -387,6 +592,8 @@ GOOD_VALUES: dict[str, dict[str, Any]] = {
     "several hosts": {"cassandra": {"env": {"host": "10.0.0.1,10.0.0.2:9042,cass-0.cass"}}},
     "fractional cpu": {"resources": {"limits": {"cpu": "1.5", "memory": "512Mi"}}},
     "global values": {"global": {"imageRegistry": "x"}},
+    "env from a secret key": {"extraEnv": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]},
+    "projected volume": {"extraVolumes": [{"name": "p", "projected": {"sources": []}}]},
 }
 
 
@@ -395,11 +602,14 @@ def test_schema_accepts_good_values(case: str) -> None:
     assert find(render(GOOD_VALUES[case]), "Job")
 
 
-def test_notes_warn_about_reset_and_an_empty_password() -> None:
+def test_notes_warn_about_reset_and_tell_where_credentials_live() -> None:
     default_notes = render_raw()["migrations/templates/NOTES.txt"]
-    assert "WARNING: reset=true" not in default_notes
+    assert "WARNING: reset" not in default_notes
     assert "postgresql.env.password is empty" in default_notes
+    assert "release Secret sh.helm.release.v1.migrations" in default_notes and "existingSecret" in default_notes
+    assert "helm test -n db migrations" in default_notes
     reset_notes = render_raw({**SECRET_VALUES, **RESET})["migrations/templates/NOTES.txt"]
-    assert "WARNING: reset=true" in reset_notes
+    assert 'WARNING: reset.enabled=true (token tok-1)' in reset_notes
+    assert 'PostgreSQL database "app" and Cassandra keyspace "app"' in reset_notes
     assert "password is empty" not in reset_notes
     assert PG_PASSWORD not in reset_notes
