@@ -218,36 +218,36 @@ prepare_build() {
     if [ -z "$DOCKERFILE" ] && [ -f "$REPO/Dockerfile" ] && grep -Eq '^COPY .* /migrations/' "$REPO/Dockerfile"; then
         DOCKERFILE="$REPO/Dockerfile"
     fi
-    CONTEXT="$WORK/context"
-    mkdir -p "$CONTEXT"
+    BUILD_CONTEXT="$WORK/context"
+    mkdir -p "$BUILD_CONTEXT"
     {
         echo "ARG BASE_IMAGE=$BASE_IMAGE"
         # shellcheck disable=SC2016 # a Dockerfile variable, expanded by docker
         echo 'FROM ${BASE_IMAGE}'
-        if [ -n "$PG_DIR" ]; then cp -R "$PG_DIR/." "$CONTEXT/postgres/"; echo "COPY postgres/ /migrations/postgres/"; fi
-        if [ -n "$CASS_DIR" ]; then cp -R "$CASS_DIR/." "$CONTEXT/cassandra/"; echo "COPY cassandra/ /migrations/cassandra/"; fi
-        if [ -n "$CONTRACT" ]; then cp "$CONTRACT" "$CONTEXT/contract.md"; echo "COPY contract.md /migrations/contract.md"; fi
+        if [ -n "$PG_DIR" ]; then cp -R "$PG_DIR/." "$BUILD_CONTEXT/postgres/"; echo "COPY postgres/ /migrations/postgres/"; fi
+        if [ -n "$CASS_DIR" ]; then cp -R "$CASS_DIR/." "$BUILD_CONTEXT/cassandra/"; echo "COPY cassandra/ /migrations/cassandra/"; fi
+        if [ -n "$CONTRACT" ]; then cp "$CONTRACT" "$BUILD_CONTEXT/contract.md"; echo "COPY contract.md /migrations/contract.md"; fi
     } >"$WORK/Dockerfile.generated"
     if [ -z "$DOCKERFILE" ]; then
-        mv "$WORK/Dockerfile.generated" "$CONTEXT/Dockerfile"
-        DOCKERFILE="$CONTEXT/Dockerfile"
-        BUILD_DIR="$CONTEXT"
+        mv "$WORK/Dockerfile.generated" "$BUILD_CONTEXT/Dockerfile"
+        DOCKERFILE="$BUILD_CONTEXT/Dockerfile"
+        BUILD_DIR="$BUILD_CONTEXT"
     else
         [ -f "$DOCKERFILE" ] || die "Dockerfile '$DOCKERFILE' does not exist" 2
-        cp "$DOCKERFILE" "$CONTEXT/Dockerfile.team"
+        cp "$DOCKERFILE" "$BUILD_CONTEXT/Dockerfile.team"
         BUILD_DIR="$(cd "$(dirname "$DOCKERFILE")" && pwd)"
     fi
     # The same migrations on the same base give the same tag, and any change gives a new one (a node never
     # pulls a tag it already has).
     if [ -z "$TAG" ]; then
-        TAG="m-$({ (cd "$CONTEXT" && find . -type f | LC_ALL=C sort | while IFS= read -r f; do
+        TAG="m-$({ (cd "$BUILD_CONTEXT" && find . -type f | LC_ALL=C sort | while IFS= read -r f; do
                 printf '%s %s\n' "$f" "$(sha256 <"$f")"; done); echo "$BASE_IMAGE"; } | sha256 | cut -c1-12)"
     fi
 }
 
 build_image() {
     local args=(build --tag "$IMAGE:$TAG" --file "$DOCKERFILE")
-    if [ "$DOCKERFILE" = "$CONTEXT/Dockerfile" ] || [ -n "${BASE_IMAGE_GIVEN:-}" ]; then
+    if [ "$DOCKERFILE" = "$BUILD_CONTEXT/Dockerfile" ] || [ -n "${BASE_IMAGE_GIVEN:-}" ]; then
         args+=(--build-arg "BASE_IMAGE=$BASE_IMAGE")
     fi
     say "building $IMAGE:$TAG from $DOCKERFILE (base $BASE_IMAGE)"
@@ -408,21 +408,21 @@ if [ "${#missing[@]}" -gt 0 ]; then
     die "cannot deploy: ${#missing[@]} required tool(s) not found on PATH" 3
 fi
 
-CONTEXT="$(kubectl config current-context 2>/dev/null)" \
+KUBE_CONTEXT="$(kubectl config current-context 2>/dev/null)" \
     || die "kubectl has no current context; configure access to the cluster (kubectl config use-context NAME)" 3
-if ! probe="$(kubectl --context "$CONTEXT" --request-timeout=15s get --raw=/version 2>&1 >/dev/null)"; then
-    die "no cluster reachable through kubectl context '$CONTEXT': ${probe%%$'\n'*}" 3
+if ! probe="$(kubectl --context "$KUBE_CONTEXT" --request-timeout=15s get --raw=/version 2>&1 >/dev/null)"; then
+    die "no cluster reachable through kubectl context '$KUBE_CONTEXT': ${probe%%$'\n'*}" 3
 fi
 
 if [ "$RESET" = true ]; then
     TARGETS="$(reset_targets)" || die "could not render the chart to find what --reset would empty; nothing was changed" 1
-    describe_reset "$CONTEXT"
+    describe_reset "$KUBE_CONTEXT"
     confirm_reset
     [ "$YES" != true ] || say "--yes given: resetting without a prompt."
     say "reset token $TOKEN: a retried Job or a repeated upgrade with the same values does not reset again"
 fi
 
-say "deploying release '$RELEASE' to namespace '$NAMESPACE' on context '$CONTEXT' with image $IMAGE:$TAG"
+say "deploying release '$RELEASE' to namespace '$NAMESPACE' on context '$KUBE_CONTEXT' with image $IMAGE:$TAG"
 if [ "$BUILD" = true ]; then build_image; fi
 if [ "$PUSH" = true ]; then push_image; fi
 write_values true
@@ -433,12 +433,12 @@ JOB_PREFIX="${JOB_PREFIX%-}"
 show_logs() {
     local store
     for store in postgres cassandra; do
-        kubectl --context "$CONTEXT" logs --namespace "$NAMESPACE" "job/$JOB_PREFIX-$store-migrations" \
+        kubectl --context "$KUBE_CONTEXT" logs --namespace "$NAMESPACE" "job/$JOB_PREFIX-$store-migrations" \
             --all-containers --tail=200 2>/dev/null || true
     done
 }
 
-if ! helm upgrade --install "$RELEASE" "$CHART" --kube-context "$CONTEXT" \
+if ! helm upgrade --install "$RELEASE" "$CHART" --kube-context "$KUBE_CONTEXT" \
         --namespace "$NAMESPACE" --create-namespace \
         --wait --timeout "$HELM_TIMEOUT" "${VALUE_ARGS[@]}"; then
     say "helm upgrade failed; logs of the migration Jobs follow (kubectl logs -n $NAMESPACE job/$JOB_PREFIX-postgres-migrations)"
@@ -447,7 +447,7 @@ if ! helm upgrade --install "$RELEASE" "$CHART" --kube-context "$CONTEXT" \
 fi
 show_logs
 if [ "$RUN_TEST" = true ]; then
-    helm test "$RELEASE" --kube-context "$CONTEXT" --namespace "$NAMESPACE" --timeout "$HELM_TIMEOUT" --logs \
+    helm test "$RELEASE" --kube-context "$KUBE_CONTEXT" --namespace "$NAMESPACE" --timeout "$HELM_TIMEOUT" --logs \
         || die "helm test: the live schema differs from the migrations, or it could not be checked (logs above)" 1
 fi
 say "done: migrations applied for release '$RELEASE' in namespace '$NAMESPACE'."
