@@ -115,7 +115,10 @@ def _resolve_env(
     return env
 
 
-def _known(docs: Sequence[Manifest], secrets: Mapping[str, Mapping[str, str]] | None) -> tuple[dict, dict]:
+Values = dict[str, dict[str, str]]
+
+
+def _known(docs: Sequence[Manifest], secrets: Mapping[str, Mapping[str, str]] | None) -> tuple[Values, Values]:
     known = {d["metadata"]["name"]: secret_data(d) for d in find(docs, "Secret")}
     known.update({name: dict(values) for name, values in (secrets or {}).items()})
     maps = {
@@ -124,7 +127,7 @@ def _known(docs: Sequence[Manifest], secrets: Mapping[str, Mapping[str, str]] | 
     return known, maps
 
 
-def _from_sources(container: Mapping[str, Any], secrets: Mapping, config_maps: Mapping) -> dict[str, str]:
+def _from_sources(container: Mapping[str, Any], secrets: Values, config_maps: Values) -> dict[str, str]:
     """envFrom, as the kubelet applies it before `env` (a missing optional source contributes nothing)."""
     env: dict[str, str] = {}
     for source in container.get("envFrom") or []:
@@ -138,7 +141,7 @@ def _from_sources(container: Mapping[str, Any], secrets: Mapping, config_maps: M
     return env
 
 
-def _commands(spec: Mapping[str, Any], known: Mapping, maps: Mapping) -> list[tuple[list[str], dict[str, str]]]:
+def _commands(spec: Mapping[str, Any], known: Values, maps: Values) -> list[tuple[list[str], dict[str, str]]]:
     commands: list[tuple[list[str], dict[str, str]]] = []
     for container in [*spec.get("initContainers", []), *spec["containers"]]:
         argv = _argv(container)
@@ -178,4 +181,3 @@ def drift_commands(
         raise ConfigError(f"expected exactly one test hook Pod, found {len(pods)}; is driftTest.enabled true?")
     known, maps = _known(docs, secrets)
     return _commands(pods[0]["spec"], known, maps)
-

@@ -90,7 +90,7 @@ def _restricted(spec: Mapping[str, Any]) -> list[str]:
         ctx = container.get("securityContext") or {}
         if ctx.get("allowPrivilegeEscalation") is not False:
             problems.append(f"{where}: allowPrivilegeEscalation is not false")
-        non_root = ctx["runAsNonRoot"] if "runAsNonRoot" in ctx else pod_non_root
+        non_root = ctx.get("runAsNonRoot", pod_non_root)
         if non_root is not True:
             problems.append(f"{where}: runAsNonRoot is not true (pod or container)")
         if ctx.get("runAsUser") == 0:

@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .chart import ROOT
 
@@ -71,8 +72,8 @@ class Run:
     rc: int
     out: str
     err: str
-    records: list[dict] = field(default_factory=list)
-    build: dict | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    build: dict[str, Any] | None = None
 
     @property
     def calls(self) -> list[list[str]]:
@@ -81,17 +82,18 @@ class Run:
     def tool_calls(self, tool: str) -> list[list[str]]:
         return [r["argv"] for r in self.records if r["tool"] == tool]
 
-    def upgrade(self) -> dict:
+    def upgrade(self) -> dict[str, Any]:
         (record,) = [r for r in self.records if r["tool"] == "helm" and r["argv"][:2] == ["upgrade", "--install"]]
         return record
 
-    def deploy_values(self) -> dict:
+    def deploy_values(self) -> dict[str, Any]:
         """The values file deploy.sh wrote itself (the last -f of `helm upgrade`), parsed."""
         import yaml
 
         last = self.upgrade()["values"][-1]
         assert last["mode"] == "0o600", f"deploy.sh's own values file is {last['mode']}, not 0600"
-        return yaml.safe_load(last["text"])
+        loaded: dict[str, Any] = yaml.safe_load(last["text"])
+        return loaded
 
 
 @dataclass

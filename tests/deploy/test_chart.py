@@ -213,10 +213,7 @@ def test_existing_secret_renders_no_secret_and_no_credential() -> None:
 def test_credentials_only_through_secret_key_refs(scenario: str) -> None:
     docs = render(SCENARIOS[scenario])
     secret_name = SCENARIOS[scenario].get("existingSecret") or "migrations-credentials"
-    if scenario == "postgres-only":
-        wanted_stores = {"postgres"}
-    else:
-        wanted_stores = {"postgres", "cassandra"}
+    wanted_stores = {"postgres"} if scenario == "postgres-only" else {"postgres", "cassandra"}
     assert {c["args"][0] for _, c in containers(docs)} == {*wanted_stores, "drift"}
     for job, container in containers(docs):
         env = {e["name"]: e for e in container["env"]}
@@ -471,9 +468,7 @@ def test_reset_names_each_store_s_own_target() -> None:
         "cassandra": {"env": {"keyspace": "shop_events"}},
         **reset_values(token="t-9", postgresql="shop", cassandra="shop_events"),
     }
-    resets = {
-        c["args"][0]: c["args"][1:] for _, c in containers(render(values)) if c["name"] == "reset"
-    }
+    resets = {c["args"][0]: c["args"][1:] for _, c in containers(render(values)) if c["name"] == "reset"}
     assert resets == {
         "postgres": ["reset", "--yes=shop", "--once=t-9"],
         "cassandra": ["reset", "--yes=shop_events", "--once=t-9"],
@@ -505,7 +500,10 @@ def test_a_reset_without_a_matching_confirm_or_token_fails_rendering(case: str) 
 
 
 def test_a_disabled_store_needs_no_confirm() -> None:
-    values = {"cassandra": {"enabled": False}, "reset": {"enabled": True, "token": "t", "confirm": {"postgresql": "app"}}}
+    values = {
+        "cassandra": {"enabled": False},
+        "reset": {"enabled": True, "token": "t", "confirm": {"postgresql": "app"}},
+    }
     (job,) = find(render(values), "Job")
     assert job["metadata"]["name"] == "migrations-postgres-migrations"
 
@@ -609,7 +607,7 @@ def test_notes_warn_about_reset_and_tell_where_credentials_live() -> None:
     assert "release Secret sh.helm.release.v1.migrations" in default_notes and "existingSecret" in default_notes
     assert "helm test -n db migrations" in default_notes
     reset_notes = render_raw({**SECRET_VALUES, **RESET})["migrations/templates/NOTES.txt"]
-    assert 'WARNING: reset.enabled=true (token tok-1)' in reset_notes
+    assert "WARNING: reset.enabled=true (token tok-1)" in reset_notes
     assert 'PostgreSQL database "app" and Cassandra keyspace "app"' in reset_notes
     assert "password is empty" not in reset_notes
     assert PG_PASSWORD not in reset_notes

@@ -281,7 +281,10 @@ def test_dry_run_touches_no_tool_even_when_present(tools: Sandbox) -> None:
     assert run.calls == [], "a dry run must not call docker, helm or kubectl"
     jobs = find(manifests(run.out), "Job")
     resets = [c["args"] for j in jobs for c in j["spec"]["template"]["spec"]["initContainers"] if c["name"] == "reset"]
-    assert resets == [["cassandra", "reset", "--yes=app", "--once=dry-run"], ["postgres", "reset", "--yes=app", "--once=dry-run"]]
+    assert resets == [
+        ["cassandra", "reset", "--yes=app", "--once=dry-run"],
+        ["postgres", "reset", "--yes=app", "--once=dry-run"],
+    ]
 
 
 def test_dry_run_redacts_passwords(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -316,7 +319,13 @@ def test_dry_run_falls_back_to_helm_template(sandbox: Sandbox) -> None:
     run = sandbox.deploy("--dry-run", "-r", "rel", "-n", "ns", "-t", "t2", *dirs, PYTHON=str(sandbox.bin / "none"))
     assert run.rc == 0, run.err
     (call,) = run.tool_calls("helm")
-    assert call[:5] == ["template", "rel", str(ROOT / "harness" / "deploy" / "helm" / "migrations"), "--namespace", "ns"]
+    assert call[:5] == [
+        "template",
+        "rel",
+        str(ROOT / "harness" / "deploy" / "helm" / "migrations"),
+        "--namespace",
+        "ns",
+    ]
     assert call.count("-f") == 1, "the script's own values file"
 
 
@@ -412,8 +421,10 @@ def test_valid_image_repositories_are_accepted(sandbox: Sandbox, image: str) -> 
 
 def test_passwords_reach_helm_only_through_a_private_file(tools: Sandbox, tmp_path: Path) -> None:
     values = tmp_path / "team.yaml"
-    values.write_text("existingSecret: \"\"\n", encoding="utf-8")
-    run = tools.deploy("-t", "x", "-f", str(values), DEPLOY_POSTGRES_PASSWORD='pw "quoted" \\ pg', DEPLOY_CASSANDRA_PASSWORD="pw-c")
+    values.write_text('existingSecret: ""\n', encoding="utf-8")
+    run = tools.deploy(
+        "-t", "x", "-f", str(values), DEPLOY_POSTGRES_PASSWORD='pw "quoted" \\ pg', DEPLOY_CASSANDRA_PASSWORD="pw-c"
+    )
     assert run.rc == 0, run.err
     for call in run.calls:
         assert not any("pw" in arg for arg in call), f"a password in the arguments of {call[0]}"

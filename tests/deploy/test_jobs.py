@@ -144,7 +144,7 @@ def test_the_drift_pod_sees_both_stores() -> None:
     assert argv == ["harness", "drift"]
     assert env["PGPASSWORD"] == "pw-1" and env["PGDATABASE"] == "appdb"
     assert env["CASSANDRA_KEYSPACE"] == "app_ks" and env["CASSANDRA_PORT"] == "59042"
-    with pytest.raises(ConfigError, match="driftTest.enabled"):
+    with pytest.raises(ConfigError, match=r"driftTest\.enabled"):
         drift_commands(render_raw({"driftTest": {"enabled": False}}))
 
 
@@ -152,7 +152,10 @@ def test_extra_env_and_env_from_are_resolved_like_the_kubelet() -> None:
     values = {
         **VALUES,
         "extraEnv": [{"name": "HARNESS_POSTGRES_MIGRATIONS", "value": "/elsewhere"}],
-        "envFrom": [{"secretRef": {"name": "tls"}, "prefix": "X_"}, {"configMapRef": {"name": "gone", "optional": True}}],
+        "envFrom": [
+            {"secretRef": {"name": "tls"}, "prefix": "X_"},
+            {"configMapRef": {"name": "gone", "optional": True}},
+        ],
     }
     commands = job_commands(render_raw(values), "postgres", secrets={"tls": {"PGSSLMODE_HINT": "verify"}})
     for _, env in commands:

@@ -1,4 +1,5 @@
-"""A team that pip-installed the harness has the chart and deploy.sh: the wheel ships them, harness.deploy finds them."""
+"""A team that pip-installed the harness has the chart and deploy.sh: the wheel ships them and harness.deploy
+finds them."""
 
 from __future__ import annotations
 
@@ -43,7 +44,10 @@ def chart_files() -> list[str]:
 def test_the_wheel_holds_the_chart_deploy_sh_and_the_renderer(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
     wanted = {f"harness/{f}" for f in chart_files()}
-    assert f"{ASSETS}helm/migrations/.helmignore" in wanted and f"{ASSETS}helm/migrations/templates/tests/drift.yaml" in wanted
+    assert (
+        f"{ASSETS}helm/migrations/.helmignore" in wanted
+        and f"{ASSETS}helm/migrations/templates/tests/drift.yaml" in wanted
+    )
     assert wanted <= names, f"missing from the wheel: {sorted(wanted - names)}"
     for script in ("deploy.sh", "render.py", "layout.py", "__init__.py"):
         assert f"{ASSETS}{script}" in names
@@ -70,7 +74,9 @@ def test_installed_assets_are_found_and_runnable(wheel: zipfile.ZipFile, tmp_pat
     )
     env = {"PYTHONPATH": str(site), "PATH": os.environ["PATH"]}
     # -S and cwd: neither the editable install nor the repository itself can answer instead.
-    out = subprocess.run([sys.executable, "-S", "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
     chart, script, render = (Path(p) for p in json.loads(out.stdout))
     assert chart == site / "harness/deploy/helm/migrations" and (chart / "Chart.yaml").is_file()
     help_text = subprocess.run(["bash", str(script), "--help"], capture_output=True, text=True, check=True).stdout
