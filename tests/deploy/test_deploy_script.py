@@ -433,3 +433,9 @@ def test_passwords_reach_helm_only_through_a_private_file(tools: Sandbox, tmp_pa
     assert own["cassandra"]["env"]["password"] == "pw-c"
     leftovers = [p for p in tmp_path.rglob("deploy-values.yaml")]
     assert leftovers == [], "the values file is deleted when deploy.sh ends"
+
+
+def test_a_broken_config_file_is_named(sandbox: Sandbox) -> None:
+    (sandbox.repo / "harness.toml").write_text('postgres_migrations = "unterminated\n', encoding="utf-8")
+    run = sandbox.deploy("--dry-run")
+    assert run.rc == 2 and "harness.toml" in run.err and "could not read the migration settings" in run.err
