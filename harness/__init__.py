@@ -1,3 +1,3 @@
 """Migrations harness: apply, verify and deploy PostgreSQL and Cassandra schema migrations."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

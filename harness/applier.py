@@ -1,4 +1,4 @@
-"""Store-independent planning and running of migrations: status, up, down.
+"""Store-independent planning and running of migrations: status, up, down, baseline.
 
 The applier compares the files with the ledger, refuses what is unsafe (an edited applied file, a pending migration
 older than the newest applied one, a failed migration left as it was) unless told to proceed, and prints "Applied"
@@ -7,7 +7,6 @@ only after the store has recorded the migration.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,16 +14,23 @@ from datetime import datetime
 
 from harness.errors import HarnessError
 from harness.migrations import Migration
-from harness.stores.base import FAILED, AppliedMigration, Store
+from harness.registry import store_kind
+from harness.stores.base import BASELINED as BASELINE_STATUS
+from harness.stores.base import FAILED as FAILED_STATUS
+from harness.stores.base import AppliedMigration, Store
+from harness.versions import version_key
 
 Say = Callable[[str], None]
 
 APPLIED = "applied"
+BASELINED = "baselined"
 PENDING = "pending"
 CHANGED = "changed"
 MISSING = "missing"
 OUT_OF_ORDER = "out-of-order"
-PARTIAL = "failed"
+FAILED = "failed"
+
+DONE_STATES = (APPLIED, BASELINED, CHANGED, MISSING)
 
 
 class PlanError(HarnessError):
@@ -48,14 +54,18 @@ class Status:
 
     @property
     def pending(self) -> list[Entry]:
-        return [e for e in self.entries if e.state in (PENDING, OUT_OF_ORDER, PARTIAL)]
+        return [e for e in self.entries if e.state in (PENDING, OUT_OF_ORDER, FAILED)]
 
     @property
     def applied(self) -> list[Entry]:
-        return [e for e in self.entries if e.state in (APPLIED, CHANGED, MISSING)]
+        return [e for e in self.entries if e.state in DONE_STATES]
+
+    @property
+    def failed(self) -> list[Entry]:
+        return [e for e in self.entries if e.state == FAILED]
 
     def problems(self) -> list[Entry]:
-        return [e for e in self.entries if e.state in (CHANGED, MISSING, OUT_OF_ORDER, PARTIAL)]
+        return [e for e in self.entries if e.state in (CHANGED, MISSING, OUT_OF_ORDER, FAILED)]
 
 
 @dataclass(frozen=True)
@@ -68,56 +78,36 @@ class Options:
     retry_failed: bool = False
 
 
-def statements_hash(migration: Migration, count: int) -> str:
-    """Fingerprint of the first ``count`` statements, to prove a resumed migration did not change what already ran."""
-    digest = hashlib.sha256()
-    for stmt in migration.up.statements[:count]:
-        digest.update(stmt.text.encode())
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def _vkey(version: str) -> tuple[int, str]:
-    return (int(version) if version.isdigit() else -1, version)
+def failure_detail(store: str, record: AppliedMigration) -> str:
+    unit = store_kind(store).progress_unit
+    return f"failed at {unit} {record.done + 1}: {record.error or 'unknown error'}"
 
 
 def plan(migrations: Sequence[Migration], ledger: Sequence[AppliedMigration]) -> Status:
     """Pure: classify every file and ledger row."""
     by_version = {r.version: r for r in ledger}
     files = {m.version: m for m in migrations}
-    done = [r for r in ledger if r.status != FAILED]
-    newest = max((_vkey(r.version) for r in done), default=None)
+    done = [r for r in ledger if r.status != FAILED_STATUS]
+    newest = max((version_key(r.version) for r in done), default=None)
     entries: list[Entry] = []
     for m in migrations:
         rec = by_version.get(m.version)
         if rec is None:
-            late = newest is not None and _vkey(m.version) < newest
-            entries.append(
-                Entry(
-                    m.version,
-                    m.filename,
-                    OUT_OF_ORDER if late else PENDING,
-                    detail="older than the newest applied migration" if late else "",
-                )
-            )
-        elif rec.status == FAILED:
-            entries.append(
-                Entry(
-                    m.version,
-                    m.filename,
-                    PARTIAL,
-                    rec.applied_at,
-                    f"failed at statement {rec.statements_done + 1}: {rec.error or 'unknown error'}",
-                )
-            )
+            late = newest is not None and version_key(m.version) < newest
+            detail = "older than the newest applied migration" if late else ""
+            entries.append(Entry(m.version, m.filename, OUT_OF_ORDER if late else PENDING, detail=detail))
+        elif rec.status == FAILED_STATUS:
+            entries.append(Entry(m.version, m.filename, FAILED, rec.applied_at, failure_detail(m.store, rec)))
         elif rec.checksum is not None and rec.checksum != m.checksum:
             entries.append(Entry(m.version, m.filename, CHANGED, rec.applied_at, "file edited after it was applied"))
+        elif rec.status == BASELINE_STATUS:
+            entries.append(Entry(m.version, m.filename, BASELINED, rec.applied_at, "recorded by baseline, not run"))
         else:
             entries.append(Entry(m.version, m.filename, APPLIED, rec.applied_at))
     for rec in ledger:
         if rec.version not in files:
             entries.append(Entry(rec.version, rec.filename, MISSING, rec.applied_at, "applied, but no file has it"))
-    entries.sort(key=lambda e: _vkey(e.version))
+    entries.sort(key=lambda e: version_key(e.version))
     return Status(tuple(entries))
 
 
@@ -148,52 +138,74 @@ def _ms(start: float) -> str:
     return f"{(time.perf_counter() - start) * 1000:.2f}ms"
 
 
+def _noop_note(m: Migration) -> str:
+    if m.comment_only:
+        return " (no-op: the file holds only comments)"
+    return " (no-op: the up section is empty)" if m.is_noop else ""
+
+
 def up(
-    store: Store, migrations: Sequence[Migration], say: Say, options: Options = Options(), target: str | None = None
+    store: Store,
+    migrations: Sequence[Migration],
+    say: Say,
+    options: Options = Options(),
+    target: str | None = None,
+    announce: Callable[[Status], None] | None = None,
 ) -> list[Migration]:
-    """Apply every pending migration (up to ``target``) in order, under the store's lock."""
+    """Apply every pending migration (up to ``target``) in order, under the store's lock.
+
+    ``announce`` hears the plan before anything runs (a Job's log lists what it is about to apply)."""
     done: list[Migration] = []
     with store.lock(say):
         store.ensure_ledger()  # under the lock: concurrent first runs must not race to create it
         ledger = store.applied()
         st = plan(migrations, ledger)
         _check(st, options, "up")
+        if announce is not None:
+            announce(st)
         records = {r.version: r for r in ledger}
         states = {e.version: e.state for e in st.entries}
         for m in migrations:
-            if target is not None and _vkey(m.version) > _vkey(target):
+            if target is not None and version_key(m.version) > version_key(target):
                 break
             state = states[m.version]
             resume: AppliedMigration | None = None
-            if state == PARTIAL:
+            if state == FAILED:
                 resume = records[m.version]
                 _check_resumable(m, resume, options.retry_failed)
             elif state not in (PENDING, OUT_OF_ORDER):
                 continue
             if resume is not None:
-                say(f"Resuming: {m.filename} at statement {resume.statements_done + 1}")
+                say(f"Resuming: {m.filename} at {store_kind(m.store).progress_unit} {resume.done + 1}")
             else:
                 say(f"Applying: {m.filename}")
             start = time.perf_counter()
             store.apply(m, resume)
-            say(f"Applied: {m.filename} in {_ms(start)}")
+            say(f"Applied: {m.filename} in {_ms(start)}{_noop_note(m)}")
             done.append(m)
     return done
 
 
 def _check_resumable(m: Migration, rec: AppliedMigration, retry: bool) -> None:
-    k = rec.statements_done + 1
+    unit = store_kind(m.store).progress_unit
+    k = rec.done + 1
     if rec.checksum == m.checksum and not retry:
         raise PlanError(
-            f"{m.path}: migration failed at statement {k} ({rec.error or 'unknown error'}) and the file is unchanged;"
-            f" fix statement {k} and run up again: it resumes at statement {k} without repeating statements"
-            f" 1..{k - 1} (--retry-failed retries it as it is)"
+            f"{m.path}: migration failed at {unit} {k} ({rec.error or 'unknown error'}) and the file is unchanged;"
+            f" fix {unit} {k} and run up again: it resumes at {unit} {k}{_without_repeating(unit, k)}"
+            " (--retry-failed retries it as it is)"
         )
-    if rec.done_hash is not None and rec.done_hash != statements_hash(m, rec.statements_done):
+    if rec.done_hash is not None and rec.done_hash != m.progress_hash(rec.done):
         raise PlanError(
-            f"{m.path}: statements 1..{rec.statements_done} already ran, but the file now changes them; restore them"
-            f" as they were and edit only statement {k} onwards"
+            f"{m.path}: {unit}s 1..{rec.done} already ran, but the file now changes them; restore them"
+            f" as they were and edit only {unit} {k} onwards"
         )
+
+
+def _without_repeating(unit: str, k: int) -> str:
+    if k <= 1:
+        return ""
+    return f" without repeating {unit} 1" if k == 2 else f" without repeating {unit}s 1..{k - 1}"
 
 
 @dataclass(frozen=True)
@@ -205,15 +217,15 @@ class DownTarget:
 
 def select_down(st: Status, target: DownTarget) -> list[str]:
     """Pure: the versions to revert, newest first."""
-    applied = [e.version for e in st.entries if e.state in (APPLIED, CHANGED, MISSING)]
-    applied.sort(key=_vkey, reverse=True)
+    applied = [e.version for e in st.entries if e.state in DONE_STATES]
+    applied.sort(key=version_key, reverse=True)
     if target.all:
         return applied
     if target.to is not None:
         known = {e.version for e in st.entries}
         if target.to not in known and target.to != "0":
             raise PlanError(f"--to {target.to}: no migration has that version")
-        return [v for v in applied if _vkey(v) > _vkey(target.to)]
+        return [v for v in applied if version_key(v) > version_key(target.to)]
     steps = 1 if target.steps is None else target.steps
     if steps < 1:
         raise PlanError("--steps must be at least 1")
@@ -227,7 +239,10 @@ def down(
     target: DownTarget = DownTarget(),
     options: Options = Options(),
 ) -> list[Migration]:
-    """Revert applied migrations newest first; refuse up front if one of them cannot be reverted."""
+    """Revert applied migrations newest first; refuse up front if one of them cannot be reverted.
+
+    A migration whose down sections are all empty rolls back as a no-op (its ledger row goes), as dbmate does.
+    """
     files = {m.version: m for m in migrations}
     done: list[Migration] = []
     with store.lock(say):
@@ -243,7 +258,7 @@ def down(
             m = files.get(v)
             if m is None:
                 blockers.append(f"version {v} is applied but its file is missing, so it has no down section")
-            elif not m.reversible:
+            elif not m.has_down:
                 blockers.append(f"{m.filename} is irreversible (no down section)")
         if blockers:
             raise PlanError("refusing to roll back (nothing was changed):\n  " + "\n  ".join(blockers))
@@ -252,6 +267,30 @@ def down(
             say(f"Rolling back: {m.filename}")
             start = time.perf_counter()
             store.revert(m)
-            say(f"Rolled back: {m.filename} in {_ms(start)}")
+            note = " (no-op: the down section is empty)" if not m.reversible else ""
+            say(f"Rolled back: {m.filename} in {_ms(start)}{note}")
             done.append(m)
     return done
+
+
+def baseline(
+    store: Store, migrations: Sequence[Migration], say: Say, to: str, *, force: bool = False
+) -> list[Migration]:
+    """Record every migration up to ``to`` as applied without running it, for a database another tool migrated."""
+    if not any(m.version == to for m in migrations):
+        raise PlanError(f"--to {to}: no migration has that version")
+    chosen = [m for m in migrations if version_key(m.version) <= version_key(to)]
+    with store.lock(say):
+        store.ensure_ledger()
+        ledger = store.applied()
+        if ledger and not force:
+            raise PlanError(
+                f"refusing to baseline: the ledger already has {len(ledger)} row(s) (newest {ledger[-1].version}); "
+                "baseline is for a database that no ledger describes yet (--force records the missing rows anyway)"
+            )
+        recorded = {r.version for r in ledger}
+        todo = [m for m in chosen if m.version not in recorded]
+        store.baseline(todo)
+        for m in todo:
+            say(f"Baselined: {m.filename}")
+    return todo

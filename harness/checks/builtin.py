@@ -1,29 +1,24 @@
-"""The built-in suites as pytest tests. A project enables them by importing them into one of its test modules:
+"""The built-in checks as pytest tests, made from the check registry. A project enables them by importing them:
 
     from harness.checks.builtin import *  # noqa: F403
 
-and configures where its migrations and contract are (``harness_migrations``, ``harness_contract`` ini settings or
-the ``--harness-migrations`` / ``--harness-contract`` flags). ``harness verify`` runs this module directly.
+and configures where its migrations and contract are (settings `postgres_migrations`, `cassandra_migrations`,
+`contract`: in `[tool.harness]`, as `harness_*` ini options or `--harness-*` flags). `harness verify` runs the same
+registry without pytest, so both always prove the same things. Built-ins that do not apply to the project (a
+Cassandra check in a PostgreSQL-only project) are deselected, not skipped.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from harness.checks.fuzz import check_fuzz
-from harness.checks.roundtrip import check_roundtrip
-from harness.checks.schema import check_schema
-from harness.checks.target import Target
-
-__all__ = [
-    "test_fuzz_cassandra_constraints",
-    "test_fuzz_postgres_constraints",
-    "test_roundtrip_cassandra",
-    "test_roundtrip_postgres",
-    "test_schema_matches_contract",
-]
+from harness.checks.registry import CHECKS, Check, stores_needed
+from harness.checks.target import Project, Target
+from harness.config import Settings
 
 
 class HarnessWarning(UserWarning):
@@ -36,32 +31,43 @@ def _report(request: pytest.FixtureRequest, notes: list[str]) -> None:
         warnings.warn(HarnessWarning(note), stacklevel=2)
 
 
-@pytest.mark.roundtrip
-@pytest.mark.postgres
-def test_roundtrip_postgres(harness_pg_target: Target, request: pytest.FixtureRequest) -> None:
-    _report(request, check_roundtrip(harness_pg_target, "postgres"))
+def _builtin(check: Check) -> Callable[..., None]:
+    def test(harness_project: Project, request: pytest.FixtureRequest) -> None:
+        from harness.plugin.fixtures import fresh_databases
+
+        databases = fresh_databases(request, stores_needed(check, harness_project))
+        _report(request, check.run(Target(harness_project, databases)))
+
+    test.__name__ = test.__qualname__ = check.test_name
+    test.__doc__ = f"Built-in check {check.name}."
+    test.harness_check = check  # type: ignore[attr-defined]
+    for mark in (check.phase, *check.stores):
+        test = getattr(pytest.mark, mark)(test)
+    return test
 
 
-@pytest.mark.roundtrip
-@pytest.mark.cassandra
-def test_roundtrip_cassandra(harness_cassandra_target: Target, request: pytest.FixtureRequest) -> None:
-    _report(request, check_roundtrip(harness_cassandra_target, "cassandra"))
+def applies(function: Any, settings: Settings) -> bool:
+    """Whether a collected test function is a built-in that applies to the project (non-built-ins always do)."""
+    check: Check | None = getattr(function, "harness_check", None)
+    if check is None:
+        return True
+    if check.phase == "schema":
+        return settings["contract"] is not None
+    return all(settings.migrations_dir(s) is not None for s in check.stores)
 
 
-@pytest.mark.schema
-@pytest.mark.postgres
-@pytest.mark.cassandra
-def test_schema_matches_contract(harness_target: Target, request: pytest.FixtureRequest) -> None:
-    _report(request, check_schema(harness_target))
+_BY_TEST = {c.test_name: c for c in CHECKS}
+# Spelled out (not generated into globals()) so that importers and type checkers see every name.
+test_roundtrip_postgres = _builtin(_BY_TEST["test_roundtrip_postgres"])
+test_roundtrip_cassandra = _builtin(_BY_TEST["test_roundtrip_cassandra"])
+test_schema_matches_contract = _builtin(_BY_TEST["test_schema_matches_contract"])
+test_fuzz_postgres_constraints = _builtin(_BY_TEST["test_fuzz_postgres_constraints"])
+test_fuzz_cassandra_constraints = _builtin(_BY_TEST["test_fuzz_cassandra_constraints"])
 
-
-@pytest.mark.fuzz
-@pytest.mark.postgres
-def test_fuzz_postgres_constraints(harness_pg_target: Target, request: pytest.FixtureRequest) -> None:
-    _report(request, check_fuzz(harness_pg_target, "postgres"))
-
-
-@pytest.mark.fuzz
-@pytest.mark.cassandra
-def test_fuzz_cassandra_constraints(harness_cassandra_target: Target, request: pytest.FixtureRequest) -> None:
-    _report(request, check_fuzz(harness_cassandra_target, "cassandra"))
+__all__ = [
+    "test_fuzz_cassandra_constraints",
+    "test_fuzz_postgres_constraints",
+    "test_roundtrip_cassandra",
+    "test_roundtrip_postgres",
+    "test_schema_matches_contract",
+]

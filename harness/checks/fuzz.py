@@ -6,21 +6,20 @@ from typing import Any
 
 from harness.checks.schema import migrated_model
 from harness.checks.target import CheckFailure, Target
-from harness.schema.contract import load_contract
 
 
 def check_fuzz(target: Target, kind: str) -> list[str]:
     from harness import fuzz
 
-    contract = load_contract(target.contract)
+    contract = target.project.contract
     model = migrated_model(target, kind)
     store: Any = target.store(kind)
     try:
         if kind == "postgres":
-            findings = fuzz.fuzz_postgres(store.conn, model, contract, profile=target.fuzz_profile)
+            findings = fuzz.fuzz_postgres(store.conn, model, contract, profile=target.project.fuzz_profile)
         else:
             findings = fuzz.fuzz_cassandra(
-                store.session, target.keyspace or "", model, contract, profile=target.fuzz_profile
+                store.session, target.databases.keyspace or "", model, contract, profile=target.project.fuzz_profile
             )
     finally:
         store.close()

@@ -1,15 +1,21 @@
-"""What a check works on, and how it fails."""
+"""What a check works on (the project, loaded once; fresh databases), and how it fails."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from harness.config import CassandraSettings, PostgresSettings, Settings
+from harness.errors import ConfigError
 from harness.migrations import Migration, discover
-from harness.servers.base import CassandraServer
-from harness.settings import CassandraSettings, PostgresSettings, open_store
+from harness.registry import STORE_NAMES, factory, store_kind
+from harness.schema.contract import Contract, load_contract
 from harness.stores.base import Store
+
+if TYPE_CHECKING:
+    from harness.servers.base import CassandraServer
 
 
 class CheckFailure(AssertionError):
@@ -22,25 +28,106 @@ class CheckFailure(AssertionError):
         super().__init__(f"{title}\n{body}")
 
 
-@dataclass(frozen=True)
-class Target:
-    """A project's migrations and contract, and the (fresh) databases to prove them on."""
+def _spell_cli(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
-    migrations_dir: Path
-    contract: Path
+
+@dataclass(frozen=True)
+class Project:
+    """A project's migrations per store, its contract and its policies: read once, shared by every check."""
+
+    migrations: Mapping[str, tuple[Migration, ...]]
+    contract: Contract | None = None
+    contract_path: Path | None = None
+    strict_links: bool = False
+    minimum_downgrade: Mapping[str, str | None] = field(default_factory=dict)
+    up_only: Mapping[str, bool] = field(default_factory=dict)
+    fuzz_profile: str = "dev"
+    spell: Callable[[str], str] = _spell_cli
+
+    @property
+    def stores(self) -> tuple[str, ...]:
+        return tuple(s for s in STORE_NAMES if s in self.migrations)
+
+    @classmethod
+    def load(cls, settings: Settings) -> Project:
+        """Every migration directory and the contract, with the errors a user must fix before anything runs."""
+        migrations: dict[str, tuple[Migration, ...]] = {}
+        for store in settings.stores():
+            directory = settings.require_dir(store)
+            found = discover(directory, store, max_bytes=int(settings["max_file_size"]),
+                             setting=settings.spell(f"{store}_migrations"),
+                             size_setting=settings.spell("max_file_size"))  # fmt: skip
+            if not found:
+                raise ConfigError(
+                    f"{directory}: holds no {store_kind(store).extension} migrations; point "
+                    f"{settings.spell(f'{store}_migrations')} at the directory that has them"
+                )
+            migrations[store] = tuple(found)
+        if not migrations:
+            settings.require_dir("postgres")  # raises the detection error or says what to configure
+        path = settings["contract"]
+        contract = load_contract(path) if isinstance(path, Path) else None
+        if contract is not None:
+            for store in sorted({c.store for c in contract.classes.values()} - set(migrations)):
+                raise ConfigError(
+                    f"{path}: the contract has {store} classes ({store_kind(store).prefix}_...), but the project "
+                    f"has no {store} migrations; set {settings.spell(f'{store}_migrations')}"
+                )
+        return cls(
+            migrations=migrations,
+            contract=contract,
+            contract_path=path if isinstance(path, Path) else None,
+            strict_links=bool(settings["strict_links"]),
+            minimum_downgrade={s: settings[f"{s}_minimum_downgrade"] for s in STORE_NAMES},
+            up_only={s: bool(settings[f"{s}_up_only"]) for s in STORE_NAMES},
+            fuzz_profile=str(settings["fuzz_profile"]),
+            spell=settings.spell,
+        )
+
+
+@dataclass(frozen=True)
+class Databases:
+    """Fresh, empty databases to prove the migrations on (one per check)."""
+
     postgres_url: str | None = field(default=None, repr=False)
     cassandra: CassandraServer | None = None
     keyspace: str | None = None
-    strict_links: bool = False
-    minimum_downgrade: str | None = None
-    fuzz_profile: str = "dev"
 
-    def migrations(self, kind: str) -> list[Migration]:
-        return discover(self.migrations_dir / kind, kind)  # type: ignore[arg-type]
 
-    def store(self, kind: str) -> Store:
-        if kind == "postgres":
-            assert self.postgres_url, "this check needs a PostgreSQL database"
-            return open_store(PostgresSettings(url=self.postgres_url))
-        assert self.cassandra and self.keyspace, "this check needs a Cassandra keyspace"
-        return open_store(CassandraSettings.for_server(self.cassandra, self.keyspace))
+@dataclass(frozen=True)
+class Target:
+    project: Project
+    databases: Databases = Databases()
+
+    def migrations(self, store: str) -> list[Migration]:
+        if store not in self.project.migrations:
+            raise ConfigError(f"the project has no {store} migrations")
+        return list(self.project.migrations[store])
+
+    def store(self, store: str) -> Store:
+        """A live store on this target's fresh database of ``store``."""
+        db = self.databases
+        settings: PostgresSettings | CassandraSettings
+        if store == "postgres":
+            if not db.postgres_url:
+                raise ConfigError("this check needs a PostgreSQL database")
+            settings = PostgresSettings(url=db.postgres_url)
+        else:
+            if db.cassandra is None or not db.keyspace:
+                raise ConfigError("this check needs a Cassandra keyspace")
+            settings = cassandra_settings(db.cassandra, db.keyspace)
+        opened: Store = factory(store)(settings)
+        return opened
+
+
+def cassandra_settings(server: CassandraServer, keyspace: str) -> CassandraSettings:
+    """Settings for a keyspace on a server a provider handed out."""
+    return CassandraSettings(
+        hosts=server.contact_points,
+        port=server.port,
+        keyspace=keyspace,
+        local_dc=server.local_datacenter,
+        username=server.username,
+        password=server.password,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,23 +14,36 @@ if TYPE_CHECKING:
 
 APPLIED = "applied"
 FAILED = "failed"
+BASELINED = "baselined"  # recorded as applied without running: the database was migrated by another tool
 
 
 @dataclass(frozen=True)
 class AppliedMigration:
-    """One ledger entry. ``checksum`` is None when another tool (dbmate) applied it and left no record of it."""
+    """One ledger entry. ``checksum`` is None when another tool (dbmate) applied it and left no record of it.
+
+    A failed migration keeps how far it got: ``done`` steps in the store's progress unit (PostgreSQL: up
+    sections, Cassandra: up statements) and ``done_hash``, the fingerprint of those steps' text.
+    """
 
     version: str
     checksum: str | None = None
     applied_at: datetime | None = None
     filename: str | None = None
     status: str = APPLIED
-    statements_done: int = 0
+    done: int = 0
     done_hash: str | None = None
     error: str | None = None
 
 
 Notify = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ResetResult:
+    """What a reset emptied (schemas or keyspace tables), or that its one-shot token was already used."""
+
+    emptied: tuple[str, ...]
+    skipped: bool = False
 
 
 class Store(Protocol):
@@ -56,8 +69,20 @@ class Store(Protocol):
 
     def revert(self, migration: Migration) -> None: ...
 
-    def reset(self) -> None:
-        """Drop everything the migrations created, ledger included."""
+    def baseline(self, migrations: Sequence[Migration]) -> None:
+        """Record ``migrations`` as applied without running them (status BASELINED)."""
+        ...
+
+    def target(self) -> str:
+        """What a reset is confirmed with: the database (PostgreSQL) or keyspace (Cassandra) name."""
+        ...
+
+    def reset_scope(self, scope: Sequence[str] = ()) -> str:
+        """What `reset` would empty, in words, for the confirmation and the help."""
+        ...
+
+    def reset(self, scope: Sequence[str] = (), once: str | None = None, notify: Notify = ...) -> ResetResult:
+        """Empty the target under the migration lock; skip when ``once`` was already recorded."""
         ...
 
     def snapshot(self) -> SchemaModel: ...

@@ -75,13 +75,34 @@ def test_up_status_down_and_reset_on_the_project_migrations(cs_env, cql, cassand
     assert harness(capsys, "cassandra", "down", "--steps", "3", *args).code == 0
     assert set(ledger(cql, cassandra_keyspace)) == {"001"}
     assert "user_purchases" not in tables(cql, cassandra_keyspace)
-    refused = harness(capsys, "cassandra", "reset", *args)
-    assert refused.code == 2 and "--yes" in refused.err
-    assert harness(capsys, "cassandra", "reset", "--yes", *args).code == 0
-    rows = cql.execute(
-        "SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = %s", (cassandra_keyspace,)
-    )
-    assert list(rows) == []
+    for confirmation in ("--yes", "--yes=other_keyspace"):
+        refused = harness(capsys, "cassandra", "reset", confirmation, *args)
+        assert refused.code == 2 and f"--yes={cassandra_keyspace}" in refused.err
+        assert "group_messages" in tables(cql, cassandra_keyspace)
+    reset = harness(capsys, "cassandra", "reset", f"--yes={cassandra_keyspace}", *args)
+    assert reset.code == 0, reset.err
+    assert tables(cql, cassandra_keyspace) == {LOCK_TABLE}, "the keyspace is emptied, its lock table kept"
+
+
+def test_reset_empties_only_its_keyspace_and_a_token_makes_it_one_shot(cs_env, cql, cassandra_keyspace, capsys):
+    write(cs_env, "001_a.cql", "CREATE TYPE addr (street text);\nCREATE TABLE a (id int PRIMARY KEY, home frozen<addr>);\n")
+    args = ("--migrations-dir", str(cs_env))
+    assert harness(capsys, "cassandra", "up", *args).code == 0
+    cql.execute("CREATE KEYSPACE IF NOT EXISTS bystander_ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+    cql.execute("CREATE TABLE IF NOT EXISTS bystander_ks.kept (id int PRIMARY KEY)")
+    try:
+        first = harness(capsys, "cassandra", "reset", f"--yes={cassandra_keyspace}", "--once", "deploy-7", *args)
+        assert first.code == 0, first.err
+        assert tables(cql, cassandra_keyspace) == {LOCK_TABLE, "schema_migrations_resets"}
+        types = cql.execute("SELECT type_name FROM system_schema.types WHERE keyspace_name = %s", (cassandra_keyspace,))
+        assert list(types) == []
+        assert "kept" in tables(cql, "bystander_ks")
+        assert harness(capsys, "cassandra", "up", *args).code == 0
+        again = harness(capsys, "cassandra", "reset", f"--yes={cassandra_keyspace}", "--once", "deploy-7", *args)
+        assert again.code == 0 and "skipped, token deploy-7 was already used" in again.out
+        assert "a" in tables(cql, cassandra_keyspace), "a retried Job must not reset twice"
+    finally:
+        cql.execute("DROP KEYSPACE IF EXISTS bystander_ks")
 
 
 def test_new_numbers_cassandra_migrations(cs_env, capsys):
@@ -263,8 +284,8 @@ def test_a_lease_renewed_past_its_ttl_keeps_its_owner_and_is_released(
             row = cql.execute(
                 f'SELECT owner FROM "{cassandra_keyspace}".{LOCK_TABLE} WHERE name = %s', (LOCK_NAME,)
             ).one()
-            assert row is not None and row.owner == holder.owner
-            assert not holder.lock_lost.is_set()
+            assert row is not None and row.owner == holder.lease.owner
+            assert holder.lease.held
     finally:
         holder.close()
     left = cql.execute(f'SELECT owner FROM "{cassandra_keyspace}".{LOCK_TABLE} WHERE name = %s', (LOCK_NAME,)).one()
@@ -277,3 +298,52 @@ def test_a_lease_shorter_than_three_seconds_is_refused(cassandra_server, cassand
 
     with pytest.raises(ConfigError, match="at least 3 seconds"):
         CassandraStore(cassandra_server, cassandra_keyspace, lock_ttl=0)
+
+
+def test_a_lease_left_by_a_dead_process_on_this_host_is_taken_over_at_once(cs_env, cql, cassandra_keyspace, capsys):
+    import socket
+    import subprocess
+    import sys
+
+    args = ("--migrations-dir", str(cs_env), "--lock-ttl", "60")
+    write(cs_env, "001_a.cql", "CREATE TABLE a (id int PRIMARY KEY);\n")
+    assert harness(capsys, "cassandra", "up", "--to", "000", *args).code == 0
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = f"{socket.gethostname()}:{gone.stdout.strip()}:0f0e"
+    cql.execute(
+        f'INSERT INTO "{cassandra_keyspace}".{LOCK_TABLE} (name, owner, acquired_at) '
+        "VALUES (%s, %s, toTimestamp(now())) USING TTL 60",
+        (LOCK_NAME, dead),
+    )
+    started = time.monotonic()
+    result = harness(capsys, "cassandra", "up", *args)
+    assert result.code == 0, result.err
+    assert "Applied: 001_a.cql" in result.out and "Waiting" not in result.out
+    assert time.monotonic() - started < 30, "a provably dead holder must not cost its 60 s lease"
+
+
+def test_a_comment_only_file_is_applied_as_a_recorded_no_op_and_says_so(cs_env, cql, cassandra_keyspace, capsys):
+    write(cs_env, "001_a.cql", "CREATE TABLE a (id int PRIMARY KEY);\n")
+    write(cs_env, "002_placeholder.cql", "// This version was used by a reverted change; kept so numbers stay stable.\n")
+    write(cs_env, "003_b.cql", "/* Licensed to you under the MIT licence. */\nCREATE TABLE b (id int PRIMARY KEY);\n")
+    result = harness(capsys, "cassandra", "up", "--migrations-dir", str(cs_env))
+    assert result.code == 0, result.err
+    assert "Applied: 002_placeholder.cql in" in result.out and "(no-op: the file holds only comments)" in result.out
+    assert ledger(cql, cassandra_keyspace) == {"001": "applied", "002": "applied", "003": "applied"}
+
+
+def test_baseline_records_without_running_and_refuses_a_ledger_with_rows(cs_env, cql, cassandra_keyspace, capsys):
+    cql.execute(f"CREATE KEYSPACE \"{cassandra_keyspace}\" WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}")
+    cql.execute(f'CREATE TABLE "{cassandra_keyspace}".a (id int PRIMARY KEY)')  # made by another tool
+    write(cs_env, "001_a.cql", "CREATE TABLE a (id int PRIMARY KEY);\n")
+    write(cs_env, "002_b.cql", "CREATE TABLE b (id int PRIMARY KEY);\n")
+    args = ("--migrations-dir", str(cs_env))
+    done = harness(capsys, "cassandra", "baseline", "--to", "001", *args)
+    assert done.code == 0, done.err
+    assert ledger(cql, cassandra_keyspace) == {"001": "baselined"}
+    status = harness(capsys, "cassandra", "status", *args)
+    assert "[B] 001_a.cql" in status.out and "[ ] 002_b.cql" in status.out
+    again = harness(capsys, "cassandra", "baseline", "--to", "002", *args)
+    assert again.code == 2 and "the ledger already has 1 row(s)" in again.err and "--force" in again.err
+    up = harness(capsys, "cassandra", "up", *args)
+    assert up.code == 0 and "Applied: 002_b.cql" in up.out and "001_a.cql" not in up.out

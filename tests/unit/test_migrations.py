@@ -10,7 +10,8 @@ import pytest
 
 from harness.cql import Statement
 from harness.errors import ConfigError, MigrationFileError, MigrationSetError
-from harness.migrations import Section, Store, discover, new_migration, parse_migration
+from harness.migrations import Section, discover, new_migration, parse_migration
+from harness.registry import StoreName as Store
 
 PG_OK = "-- migrate:up\nCREATE TABLE a (id int);\n\n-- migrate:down\nDROP TABLE a;\n"
 
@@ -156,10 +157,15 @@ def test_non_utf8_bytes_are_an_error_with_line_and_byte_offset(tmp_path: Path) -
 # --- marker rules --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["CREATE TABLE a (id int);\n", "-- migrate:down\nDROP TABLE a;\n", ""])
+@pytest.mark.parametrize("text", ["CREATE TABLE a (id int);\n", ""])
 def test_postgres_file_without_up_marker_is_an_error(tmp_path: Path, text: str) -> None:
     error = error_of(tmp_path, "1_a.sql", text)
     assert error.line == 1 and "no '-- migrate:up' marker" in error.reason
+
+
+def test_postgres_file_with_only_a_down_section_is_an_error_at_the_down_marker(tmp_path: Path) -> None:
+    error = error_of(tmp_path, "1_a.sql", "-- migrate:down\nDROP TABLE a;\n")
+    assert error.line == 1 and "'-- migrate:down' comes before any '-- migrate:up'" in error.reason
 
 
 def test_postgres_file_without_down_marker_is_an_error_with_dbmates_rule(tmp_path: Path) -> None:
@@ -183,17 +189,43 @@ def test_slash_comments_may_precede_the_up_marker_in_cassandra_but_not_in_postgr
 
 def test_down_before_up_is_an_error_at_the_down_marker(tmp_path: Path) -> None:
     error = error_of(tmp_path, "1_a.sql", "-- migrate:down\nDROP TABLE a;\n-- migrate:up\nCREATE TABLE a (id int);\n")
-    assert error.line == 1 and "comes before '-- migrate:up' (line 3)" in error.reason
+    assert error.line == 1 and "comes before any '-- migrate:up'" in error.reason
 
 
-@pytest.mark.parametrize(("kind", "line", "first"), [("up", 4, 1), ("down", 5, 3)])
-def test_a_second_marker_of_the_same_kind_is_an_error_naming_both_lines(
-    tmp_path: Path, kind: str, line: int, first: int
-) -> None:
-    text = "-- migrate:up\nA;\n-- migrate:down\nB;\n".splitlines(keepends=True)
-    text.insert(line - 1, f"-- migrate:{kind}\n")
-    error = error_of(tmp_path, "1_a.sql", "".join(text))
-    assert error.line == line and f"second '-- migrate:{kind}' marker (the first is on line {first})" in error.reason
+def test_a_second_down_for_one_up_section_is_an_error_naming_both_lines(tmp_path: Path) -> None:
+    error = error_of(tmp_path, "1_a.sql", "-- migrate:up\nA;\n-- migrate:down\nB;\n-- migrate:down\nC;\n")
+    assert error.line == 5
+    assert "second '-- migrate:down' for the up section on line 1 (its down is on line 3)" in error.reason
+
+
+def test_a_postgres_up_section_without_its_own_down_is_an_error_with_dbmates_rule(tmp_path: Path) -> None:
+    error = error_of(tmp_path, "1_a.sql", "-- migrate:up\nA;\n-- migrate:down\nB;\n-- migrate:up\nC;\n")
+    assert error.line == 5 and "no '-- migrate:down' marker for this up section" in error.reason
+
+
+def test_multi_section_files_keep_each_pair_with_its_own_lines_and_options(tmp_path: Path) -> None:
+    text = (
+        "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n"
+        "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON a (id);\n"
+        "-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY i;\n"
+    )
+    migration = parse_migration(write(tmp_path, "1_a.sql", text), "postgres")
+    assert [(u.text, u.line, u.transaction) for u in migration.ups] == [
+        ("CREATE TABLE a (id int);\n", 2, True),
+        ("CREATE INDEX CONCURRENTLY i ON a (id);\n", 6, False),
+    ]
+    assert [(d.text, d.line, d.transaction) for d in migration.downs if d is not None] == [
+        ("DROP TABLE a;\n", 4, True),
+        ("DROP INDEX CONCURRENTLY i;\n", 8, False),
+    ]
+    assert migration.has_down and migration.reversible and migration.up is migration.ups[0]
+
+
+def test_a_cassandra_multi_section_file_applies_the_statements_of_every_up_in_order(tmp_path: Path) -> None:
+    text = "-- migrate:up\nCREATE TABLE a (k int PRIMARY KEY);\n-- migrate:down\nDROP TABLE a;\n-- migrate:up\nCREATE TABLE b (k int PRIMARY KEY);\n"
+    migration = parse_migration(write(tmp_path, "1_a.cql", text), "cassandra")
+    assert [s.line for s in migration.up_statements] == [2, 6]
+    assert not migration.has_down and not migration.reversible
 
 
 @pytest.mark.parametrize("bad", ["-- Migrate:Up", "  -- migrate:up", "-- migrate : up", "-- MIGRATE:DOWN"])
@@ -203,9 +235,28 @@ def test_a_line_that_looks_like_a_marker_but_is_not_one_is_an_error(tmp_path: Pa
 
 
 @pytest.mark.parametrize("up", ["", "\n\n", "-- nothing yet\n", "/* a /* nested */ comment */\n;\n"])
-def test_empty_up_section_is_an_error_at_the_up_marker(tmp_path: Path, up: str) -> None:
-    error = error_of(tmp_path, "1_a.sql", f"\n-- migrate:up\n{up}-- migrate:down\nDROP TABLE a;\n")
-    assert error.line == 2 and "the up section is empty" in error.reason
+def test_an_empty_up_section_is_a_no_op_that_dbmate_applies_and_records(tmp_path: Path, up: str) -> None:
+    migration = parse_migration(
+        write(tmp_path, "1_a.sql", f"\n-- migrate:up\n{up}-- migrate:down\nDROP TABLE a;\n"), "postgres"
+    )
+    assert migration.up.is_empty and migration.is_noop and migration.reversible and not migration.comment_only
+
+
+def test_a_block_comment_before_the_up_marker_is_refused_on_postgres_as_dbmate_refuses_it(tmp_path: Path) -> None:
+    error = error_of(tmp_path, "1_a.sql", "/* Licence: MIT */\n-- migrate:up\nSELECT 1;\n-- migrate:down\n")
+    assert error.line == 1 and "dbmate refuses" in error.reason and "'--' lines" in error.reason
+
+
+def test_a_block_comment_licence_header_may_precede_the_markers_in_cassandra(tmp_path: Path) -> None:
+    text = "/*\n * Licensed under the Apache License\n */\n-- migrate:up\nCREATE TABLE a (k int PRIMARY KEY);\n"
+    migration = parse_migration(write(tmp_path, "1_a.cql", text), "cassandra")
+    assert [s.line for s in migration.up.statements] == [5]
+
+
+def test_a_statement_hidden_after_a_block_comment_before_the_cassandra_marker_is_still_an_error(tmp_path: Path) -> None:
+    text = "/* header */ CREATE TABLE x (k int PRIMARY KEY);\n-- migrate:up\nSELECT 1;\n"
+    error = error_of(tmp_path, "1_a.cql", text, "cassandra")
+    assert error.line == 1 and "statement before '-- migrate:up'" in error.reason
 
 
 @pytest.mark.parametrize("down", ["", "\n", "-- cannot be undone\n", "/* no */\n"])
@@ -257,11 +308,11 @@ def test_cassandra_sections_are_split_with_file_line_numbers(tmp_path: Path) -> 
     assert migration.reversible and migration.up.transaction
 
 
-def test_cassandra_down_marker_without_up_marker_is_an_error(tmp_path: Path) -> None:
+def test_cassandra_down_marker_without_up_marker_is_an_error_that_offers_the_up_only_form(tmp_path: Path) -> None:
     error = error_of(
         tmp_path, "001_a.cql", "CREATE TABLE a (k int PRIMARY KEY);\n-- migrate:down\nDROP TABLE a;\n", "cassandra"
     )
-    assert error.line == 2 and "without '-- migrate:up'" in error.reason
+    assert error.line == 2 and "comes before any '-- migrate:up'" in error.reason and "up-only" in error.reason
 
 
 def test_cassandra_down_with_only_comments_is_irreversible(tmp_path: Path) -> None:
@@ -270,10 +321,22 @@ def test_cassandra_down_with_only_comments_is_irreversible(tmp_path: Path) -> No
     assert migration.down is not None and migration.down.is_empty and not migration.reversible
 
 
-@pytest.mark.parametrize("text", ["", "\n// nothing\n", "-- migrate:up\n;\n-- migrate:down\nDROP TABLE a;"])
-def test_cassandra_file_without_any_statement_to_apply_is_an_error(tmp_path: Path, text: str) -> None:
+@pytest.mark.parametrize("text", ["", "\n  \n"])
+def test_an_empty_cassandra_file_is_an_error_asking_for_statements_or_a_comment(tmp_path: Path, text: str) -> None:
     error = error_of(tmp_path, "001_a.cql", text, "cassandra")
-    assert "no statements" in error.reason or "the up section is empty" in error.reason
+    assert error.line == 1 and "the file is empty" in error.reason and "no-op" in error.reason
+
+
+@pytest.mark.parametrize("text", ["\n// placeholder: this version was skipped\n", "-- reserved\n/* for 2.1 */\n"])
+def test_a_cassandra_file_of_only_comments_is_a_deliberate_no_op(tmp_path: Path, text: str) -> None:
+    migration = parse_migration(write(tmp_path, "004_placeholder.cql", text), "cassandra")
+    assert migration.comment_only and migration.is_noop and migration.up_statements == ()
+    assert migration.down is None and not migration.has_down
+
+
+def test_an_empty_cassandra_up_section_is_a_no_op_with_a_down(tmp_path: Path) -> None:
+    migration = parse_migration(write(tmp_path, "001_a.cql", "-- migrate:up\n;\n-- migrate:down\nDROP TABLE a;"), "cassandra")
+    assert migration.is_noop and not migration.comment_only and migration.reversible
 
 
 def test_cql_syntax_error_becomes_a_file_error_at_the_file_line(tmp_path: Path) -> None:
@@ -409,3 +472,29 @@ def test_new_migration_refuses_a_version_already_taken_by_another_file(tmp_path:
     new_migration(tmp_path, "a", "postgres", now=NOW)
     with pytest.raises(MigrationFileError, match=r"already used by 20240305070809_a\.sql"):
         new_migration(tmp_path, "b", "postgres", now=NOW)
+
+
+# --- files that must not be read ------------------------------------------------------------------
+
+
+def test_a_symlink_leaving_the_migrations_directory_is_refused(tmp_path: Path) -> None:
+    outside = write(tmp_path, "secret.sql", PG_OK)
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "1_a.sql").symlink_to(outside)
+    with pytest.raises(MigrationSetError) as info:
+        discover(migrations, "postgres")
+    assert "symbolic link to" in str(info.value) and "outside the migrations directory" in str(info.value)
+
+
+def test_a_symlink_to_a_file_inside_the_directory_is_followed(tmp_path: Path) -> None:
+    write(tmp_path, "1_a.sql", PG_OK)
+    (tmp_path / "2_b.sql").symlink_to(tmp_path / "1_a.sql")
+    assert [m.filename for m in discover(tmp_path, "postgres")] == ["1_a.sql", "2_b.sql"]
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read_naming_the_setting(tmp_path: Path) -> None:
+    write(tmp_path, "1_a.sql", PG_OK + "-- " + "x" * 200 + "\n")
+    with pytest.raises(MigrationSetError) as info:
+        discover(tmp_path, "postgres", max_bytes=100, size_setting="--max-file-size")
+    assert "over the limit of 100 bytes" in str(info.value) and "--max-file-size" in str(info.value)

@@ -2,75 +2,42 @@
 
 Cassandra has no transactional DDL, so a migration can stop halfway. The ledger therefore records how many
 statements of a migration ran; ``up`` refuses to go past a failed migration and, once its file is fixed, resumes at
-the failed statement without repeating the ones that already took effect.
+the failed statement without repeating the ones that already took effect. Ledger writes use the server's clock
+(no client-side timestamps), so a host with a fast clock cannot make a later write lose.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-import socket
-import threading
-import time
-import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError, LockError, StoreError
+from harness.errors import StoreError
+from harness.migrations import Migration
 from harness.servers.base import CassandraServer
-from harness.stores.base import APPLIED, FAILED, AppliedMigration, Notify
+from harness.stores.base import APPLIED, BASELINED, FAILED, AppliedMigration, Notify, ResetResult
 from harness.stores.cassandra.conn import connect
+from harness.stores.cassandra.keyspace import Replication, empty_keyspace, quote
+from harness.stores.cassandra.lease import LOCK_NAME, LOCK_TABLE, Lease
 
 if TYPE_CHECKING:
+    from harness.config import CassandraSettings
     from harness.cql import Statement
-    from harness.migrations import Migration
     from harness.schema.model import SchemaModel
 
+__all__ = ["LEDGER", "LOCK_NAME", "LOCK_TABLE", "CassandraStore", "Replication", "open_cassandra"]
+
 LEDGER = "schema_migrations"
-LOCK_TABLE = "schema_migrations_lock"
-LOCK_NAME = "migrations"
+RESETS = "schema_migrations_resets"
 RUNNING = "running"
-_NAME = re.compile(r"^[A-Za-z0-9_]{1,48}$")
 
 
-@dataclass(frozen=True)
-class Replication:
-    """Keyspace replication; ``SimpleStrategy:1`` for development, ``NetworkTopologyStrategy:dc1=3,dc2=3`` else."""
-
-    strategy: str = "SimpleStrategy"
-    factors: tuple[tuple[str, int], ...] = (("replication_factor", 1),)
-
-    @classmethod
-    def parse(cls, text: str) -> Replication:
-        strategy, _, rest = text.strip().partition(":")
-        try:
-            if strategy == "SimpleStrategy":
-                return cls(strategy, (("replication_factor", int(rest or "1")),))
-            if strategy == "NetworkTopologyStrategy":
-                pairs = [p.split("=", 1) for p in rest.split(",") if p.strip()]
-                if not pairs or any(len(p) != 2 for p in pairs):
-                    raise ValueError
-                return cls(strategy, tuple((dc.strip(), int(n)) for dc, n in pairs))
-        except ValueError:
-            pass
-        raise ConfigError(
-            f"replication {text!r} not understood: use SimpleStrategy:N or NetworkTopologyStrategy:dc1=N,dc2=M"
-        )
-
-    def cql(self) -> str:
-        items = [f"'class': '{self.strategy}'"] + [f"'{k}': {v}" for k, v in self.factors]
-        return "{" + ", ".join(items) + "}"
+def _quiet(_message: str) -> None:
+    """Default progress sink."""
 
 
-def quote(name: str) -> str:
-    if not _NAME.match(name):
-        raise ConfigError(f"keyspace name {name!r} is not valid: use 1-48 letters, digits and underscores")
-    return f'"{name}"'
-
-
-def _error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     match = re.search(r'message="(.*)"', text, re.S)
     return match.group(1) if match else text.splitlines()[0][:500]
@@ -97,31 +64,39 @@ class CassandraStore:
         self.qks = quote(keyspace)
         self.replication = replication or Replication()
         self.use_lock = lock
-        if lock_ttl < 3:
-            raise ConfigError(
-                f"--lock-ttl {lock_ttl}: the lease must last at least 3 seconds (it is renewed every third)"
-            )
-        self.lock_ttl = lock_ttl
-        self.lock_timeout = lock_timeout
         self.create_keyspace = create_keyspace
-        self.owner = f"{socket.gethostname()}:{uuid.uuid4()}"
-        self.lock_lost = threading.Event()
+        self.lease = Lease(
+            self._exec_timeout, f"{self.qks}.{LOCK_TABLE}", ttl=lock_ttl, timeout=lock_timeout, describe=self.describe()
+        )
+        self._locked = 0
         try:
             self.cluster, self.session = connect(server)
         except Exception as exc:
-            raise StoreError(f"cannot connect to {self.describe()}: {_error_text(exc)}") from None
+            raise StoreError(f"cannot connect to {self.describe()}: {error_text(exc)}") from None
+        self.session.use_client_timestamp = False  # ledger and lease writes take the server's time
 
     def describe(self) -> str:
         hosts = ",".join(self.server.contact_points)
         return f"cassandra {hosts}:{self.server.port}/{self.keyspace}"
 
+    def target(self) -> str:
+        return self.keyspace
+
     def _exec(self, cql: str, params: Any = None) -> Any:
-        """LOCAL_QUORUM: a ledger or lock write seen by one replica only could let a second applier repeat a
-        migration on a multi-node cluster. (Schema statements ignore the consistency level.)"""
+        return self._exec_timeout(cql, params, None)
+
+    def _exec_timeout(self, cql: str, params: Any, timeout: float | None) -> Any:
+        """LOCAL_QUORUM (and LOCAL_SERIAL for the lease's conditions): a ledger or lock write seen by one replica
+        only could let a second applier repeat a migration. Schema statements ignore the consistency level."""
         from cassandra import ConsistencyLevel
         from cassandra.query import SimpleStatement
 
-        return self.session.execute(SimpleStatement(cql, consistency_level=ConsistencyLevel.LOCAL_QUORUM), params)
+        statement = SimpleStatement(
+            cql, consistency_level=ConsistencyLevel.LOCAL_QUORUM, serial_consistency_level=ConsistencyLevel.LOCAL_SERIAL
+        )
+        if timeout is None:
+            return self.session.execute(statement, params)
+        return self.session.execute(statement, params, timeout=timeout)
 
     def keyspace_exists(self) -> bool:
         row = self._exec(
@@ -166,8 +141,8 @@ class CassandraStore:
         wait = self.cluster.max_schema_agreement_wait
         if not self.cluster.control_connection.wait_for_schema_agreement(wait_time=wait):
             raise StoreError(
-                f"{self.describe()}: schema agreement not reached within "
-                f"{self.cluster.max_schema_agreement_wait}s after `{what[:80]}`; check that every node is up"
+                f"{self.describe()}: schema agreement not reached within {wait}s after `{what[:80]}`; check that "
+                "every node is up"
             )
 
     def _ledger_exists(self) -> bool:
@@ -180,20 +155,13 @@ class CassandraStore:
     def applied(self) -> list[AppliedMigration]:
         if not self.keyspace_exists() or not self._ledger_exists():
             return []
-        rows = self._exec(
-            f"SELECT version, filename, checksum, applied_at, status, statements_done, done_hash, error "
-            f"FROM {self.qks}.{LEDGER}"
-        )
+        statement = f"SELECT version, filename, checksum, applied_at, status, statements_done, done_hash, error FROM {self.qks}.{LEDGER}"  # noqa: E501
         out = []
-        for r in rows:
-            status, error = r.status or APPLIED, r.error
+        for r in self._exec(statement):  # the driver pages through long ledgers
+            status, error, done = r.status or APPLIED, r.error, r.statements_done or 0
             if status == RUNNING:
                 status = FAILED
-                k = (r.statements_done or 0) + 1
-                error = (
-                    f"interrupted: the applier stopped at statement {k}; check whether statement {k} took effect,"
-                    " then run up --retry-failed (or fix the file)"
-                )
+                error = f"interrupted: the applier stopped {_after(done)}"
             out.append(
                 AppliedMigration(
                     version=r.version,
@@ -201,81 +169,40 @@ class CassandraStore:
                     applied_at=r.applied_at,
                     filename=r.filename,
                     status=status,
-                    statements_done=r.statements_done or 0,
+                    done=done,
                     done_hash=r.done_hash,
                     error=error,
                 )
             )
-        return sorted(out, key=lambda a: (int(a.version) if a.version.isdigit() else -1, a.version))
+        return out
 
     # -- lease lock -------------------------------------------------------------------------------------
 
     @contextmanager
     def lock(self, notify: Notify) -> Iterator[None]:
-        if not self.use_lock:
-            yield
+        if not self.use_lock or self._locked:
+            self._locked += 1
+            try:
+                yield
+            finally:
+                self._locked -= 1
             return
         self._ensure_lock_table()
-        table = f"{self.qks}.{LOCK_TABLE}"
-        deadline = time.monotonic() + self.lock_timeout
-        told = False
-        while True:
-            row = self._exec(
-                f"INSERT INTO {table} (name, owner, acquired_at) VALUES (%s, %s, toTimestamp(now()))"
-                f" IF NOT EXISTS USING TTL {self.lock_ttl}",
-                (LOCK_NAME, self.owner),
-            ).one()
-            if row[0]:
-                break
-            if time.monotonic() > deadline:
-                raise LockError(
-                    f"{self.describe()}: the migration lock is held by {row.owner} and was not released within "
-                    f"{self.lock_timeout:.0f}s; nothing was applied"
-                )
-            if not told:
-                notify(f"Waiting: the migration lock is held by {row.owner} (a lease of {self.lock_ttl}s)")
-                told = True
-            time.sleep(0.25)
-        self.lock_lost.clear()
-        stop = threading.Event()
-        renewer = threading.Thread(target=self._renew, args=(table, stop), daemon=True)
-        renewer.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            renewer.join()
-            # The lease expires by itself: never hide the real error behind a failed release.
-            with contextlib.suppress(Exception):
-                self._exec(f"DELETE FROM {table} WHERE name = %s IF owner = %s", (LOCK_NAME, self.owner))
-
-    def _renew(self, table: str, stop: threading.Event) -> None:
-        while not stop.wait(self.lock_ttl / 3):
+        with self.lease.hold(notify):
+            self._locked = 1
             try:
-                # Every cell carries its own TTL: rewrite owner too, or it expires while the lease looks renewed.
-                row = self._exec(
-                    f"UPDATE {table} USING TTL {self.lock_ttl} SET owner = %s, acquired_at = toTimestamp(now()) "
-                    "WHERE name = %s IF owner = %s",
-                    (self.owner, LOCK_NAME, self.owner),
-                ).one()
-                if not row[0]:
-                    self.lock_lost.set()
-                    return
-            except Exception:
-                continue
+                yield
+            finally:
+                self._locked = 0
 
-    def _check_lock(self, migration: Migration, k: int) -> None:
-        if self.lock_lost.is_set():
-            raise LockError(
-                f"{migration.path}: lost the migration lock before statement {k}; statements 1..{k - 1} are recorded"
-                f" and statement {k} did not run; run `up --retry-failed` to resume at statement {k}"
-            )
+    def _check_lock(self, before: str) -> None:
+        if self.use_lock:
+            self.lease.check(before)
 
     # -- migrations -------------------------------------------------------------------------------------
 
     def _record(self, migration: Migration, status: str, done: int, error: str | None = None) -> None:
-        from harness.applier import statements_hash
-
+        self._check_lock(f"recording {migration.filename}")
         self._exec(
             f"UPDATE {self.qks}.{LEDGER} SET filename = %s, checksum = %s, applied_at = toTimestamp(now()),"
             " status = %s, statements_done = %s, statements_total = %s, done_hash = %s, error = %s WHERE version = %s",
@@ -284,26 +211,26 @@ class CassandraStore:
                 migration.checksum,
                 status,
                 done,
-                len(migration.up.statements),
-                statements_hash(migration, done),
+                len(migration.up_statements),
+                migration.statements_hash(done),
                 error,
                 migration.version,
             ),
         )
 
     def _run(self, migration: Migration, stmt: Statement, k: int, what: str) -> None:
+        self._check_lock(f"{what} statement {k} of {migration.filename}")
         try:
             result = self._exec(stmt.text)
         except Exception as exc:
-            raise StoreError(f"{migration.path}:{stmt.line}: {what} statement {k} failed: {_error_text(exc)}") from None
+            raise StoreError(f"{migration.path}:{stmt.line}: {what} statement {k} failed: {error_text(exc)}") from None
         self._check_agreement(result, stmt.text)
 
     def apply(self, migration: Migration, resume: AppliedMigration | None = None) -> None:
-        start = resume.statements_done if resume else 0
-        statements = migration.up.statements
+        start = resume.done if resume else 0
+        statements = migration.up_statements
         self._record(migration, RUNNING, start)
         for k, stmt in enumerate(statements[start:], start + 1):
-            self._check_lock(migration, k)
             try:
                 self._run(migration, stmt, k, "up")
             except StoreError as exc:
@@ -314,41 +241,84 @@ class CassandraStore:
                         f"{exc}; recording the failure also failed, so the ledger says statement {k} was running"
                     ) from None
                 raise StoreError(
-                    f"{exc} (statements 1..{k - 1} took effect and are recorded; fix statement {k} and run up again"
-                    f" to resume there)"
+                    f"{exc} ({_took_effect(k)}; fix statement {k} and run up again to resume there)"
                 ) from None
             if k < len(statements):
                 self._record(migration, RUNNING, k)
         self._record(migration, APPLIED, len(statements))
 
     def revert(self, migration: Migration) -> None:
-        assert migration.down is not None
-        for k, stmt in enumerate(migration.down.statements, 1):
+        """Down sections in reverse order; the ledger row goes once every statement ran."""
+        statements = [s for down in reversed(migration.downs) if down is not None for s in down.statements]
+        for k, stmt in enumerate(statements, 1):
             try:
                 self._run(migration, stmt, k, "down")
             except StoreError as exc:
-                raise StoreError(
-                    f"{exc} (down statements 1..{k - 1} took effect; the migration is still recorded as applied)"
-                ) from None
+                done = "no down statement took effect" if k == 1 else f"down statements 1..{k - 1} took effect"
+                raise StoreError(f"{exc} ({done}; the migration is still recorded as applied)") from None
+        self._check_lock(f"removing {migration.filename} from the ledger")
         self._exec(f"DELETE FROM {self.qks}.{LEDGER} WHERE version = %s", (migration.version,))
 
-    def reset(self) -> None:
-        self._ddl(f"DROP KEYSPACE IF EXISTS {self.qks}")
+    def baseline(self, migrations: Sequence[Migration]) -> None:
+        for m in migrations:
+            self._record(m, BASELINED, len(m.up_statements))
+
+    # -- whole keyspace ---------------------------------------------------------------------------------
+
+    def reset_scope(self, scope: Sequence[str] = ()) -> str:
+        return f"every table, view, index, type and function of keyspace {self.keyspace} (the ledger included)"
+
+    def reset(self, scope: Sequence[str] = (), once: str | None = None, notify: Notify = _quiet) -> ResetResult:
+        """Empty the keyspace under the lease (the lock table stays, so the lock holds throughout)."""
+        if not self.keyspace_exists():
+            return ResetResult((), skipped=False)
+        with self.lock(notify):
+            table = f"{self.qks}.{RESETS}"
+            if once and self._reset_recorded(once):
+                return ResetResult((), skipped=True)
+            dropped = empty_keyspace(self._exec, self._check_agreement, self.keyspace, keep=(LOCK_TABLE,))
+            if once:
+                self._ddl(f"CREATE TABLE IF NOT EXISTS {table} (reset_token text PRIMARY KEY, reset_at timestamp)")
+                self._exec(f"INSERT INTO {table} (reset_token, reset_at) VALUES (%s, toTimestamp(now()))", (once,))
+            return ResetResult(tuple(dropped))
+
+    def _reset_recorded(self, token: str) -> bool:
+        exists = self._exec(
+            "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s AND table_name = %s",
+            (self.keyspace, RESETS),
+        ).one()
+        if exists is None:
+            return False
+        return self._exec(f"SELECT reset_token FROM {self.qks}.{RESETS} WHERE reset_token = %s", (token,)).one() is not None
 
     def snapshot(self) -> SchemaModel:
         from harness.stores.cassandra.introspect import introspect_cassandra
 
-        return introspect_cassandra(self.session, self.keyspace, exclude_tables=(LEDGER, LOCK_TABLE))
-
-    def seed(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> None:
-        from harness.fuzz import insert_rows_cassandra
-
-        insert_rows_cassandra(self.session, self.keyspace, model, rows)
-
-    def missing(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> list[str]:
-        from harness.fuzz import missing_rows_cassandra
-
-        return missing_rows_cassandra(self.session, self.keyspace, model, rows)
+        return introspect_cassandra(self.session, self.keyspace, exclude_tables=(LEDGER, LOCK_TABLE, RESETS))
 
     def close(self) -> None:
         self.cluster.shutdown()
+
+
+def _after(done: int) -> str:
+    return "before its first statement" if done == 0 else f"after statement {done}"
+
+
+def _took_effect(k: int) -> str:
+    if k == 1:
+        return "no statement of it took effect"
+    return (
+        "statement 1 took effect and is recorded" if k == 2 else f"statements 1..{k - 1} took effect and are recorded"
+    )
+
+
+def open_cassandra(settings: CassandraSettings, *, create: bool = False, notify: Notify = _quiet) -> CassandraStore:
+    """The registry's factory: a live store from settings (the keyspace is created when missing)."""
+    return CassandraStore(
+        settings.server(),
+        settings.keyspace,
+        replication=Replication.parse(settings.replication),
+        lock=settings.lock,
+        lock_ttl=settings.lock_ttl,
+        lock_timeout=settings.lock_timeout,
+    )

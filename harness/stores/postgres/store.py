@@ -1,77 +1,39 @@
-"""PostgreSQL store: dbmate's ledger and file semantics, plus checksums, applied_at and a lock beside it."""
+"""PostgreSQL store: dbmate's ledger and file semantics, plus checksums, progress, a lock and a scoped reset."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 
-from harness.errors import ConfigError, LockError, StoreError
-from harness.stores.base import AppliedMigration, Notify
+from harness.errors import ConfigError, StoreError
+from harness.migrations import Migration, Section
+from harness.stores.base import APPLIED, BASELINED, FAILED, AppliedMigration, Notify, ResetResult
+from harness.stores.lockwait import wait_for_lock
+from harness.stores.postgres.errors import db_error
+from harness.stores.postgres.ledger import META_TABLE, RESETS_TABLE, Ledger
+from harness.stores.postgres.reset import reset_schemas
+from harness.stores.postgres.url import database_name, describe_conninfo, search_path_entries, split_dbmate_url
 
 if TYPE_CHECKING:
-    from harness.migrations import Migration, Section
+    from harness.config import PostgresSettings
     from harness.schema.model import SchemaModel
 
 # dbmate's --migration-lock key: the harness and dbmate exclude each other.
 ADVISORY_LOCK_KEY = 48372615
-META_TABLE = "harness_migrations"
+RUNNING = "running"
 
 
-def split_dbmate_url(url: str) -> tuple[str, str | None]:
-    """dbmate accepts ``?search_path=`` in the URL; libpq does not, so take it out and return it separately."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    search_path = next((v for k, v in query if k == "search_path"), None)
-    rest = urlencode([(k, v) for k, v in query if k != "search_path"])
-    return urlunsplit(parts._replace(query=rest)), search_path
-
-
-def redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
-
-
-def describe_conninfo(url: str | None) -> str:
-    """host:port/dbname of a URL or of the libpq environment, never the password."""
-    info = psycopg.conninfo.conninfo_to_dict(url or "")
-    import os
-
-    host = info.get("host") or os.environ.get("PGHOST", "localhost")
-    port = info.get("port") or os.environ.get("PGPORT", "5432")
-    db = info.get("dbname") or os.environ.get("PGDATABASE") or info.get("user") or os.environ.get("PGUSER", "")
-    return f"postgres {host}:{port}/{db}"
-
-
-def error_line(section: Section, exc: psycopg.Error) -> int:
-    """Map PostgreSQL's character position inside the sent section to a line of the file."""
-    pos = exc.diag.statement_position
-    if not pos:
-        return section.line
-    return section.line + section.text[: int(pos) - 1].count("\n")
-
-
-def db_error(migration: Migration, section: Section, exc: psycopg.Error, what: str) -> StoreError:
-    line = error_line(section, exc)
-    lines = section.text.splitlines()  # the section as it was sent; its first line is the file's section.line
-    offset = line - section.line
-    stmt = lines[offset].strip() if 0 <= offset < len(lines) else ""
-    primary = exc.diag.message_primary or str(exc).splitlines()[0]
-    code = f" ({exc.sqlstate})" if exc.sqlstate else ""
-    near = f" near `{stmt}`" if stmt else ""
-    return StoreError(f"{migration.path}:{line}: {what} failed{near}: {primary}{code}")
+def _quiet(_message: str) -> None:
+    """Default progress sink."""
 
 
 class PostgresStore:
-    """One autocommit connection; each migration is one simple query (one implicit transaction), unless told not to."""
+    """One autocommit connection; each section is one simple query (one implicit transaction), unless told not to."""
 
     kind = "postgres"
 
@@ -84,6 +46,7 @@ class PostgresStore:
         lock_timeout: float = 300.0,
         create_database: bool = False,
         connect_timeout: int = 10,
+        notify: Notify = _quiet,
     ) -> None:
         self.url, self.search_path = split_dbmate_url(url) if url else ("", None)
         schema, _, table = migrations_table.rpartition(".")
@@ -92,34 +55,38 @@ class PostgresStore:
         self.use_lock = lock
         self.lock_timeout = lock_timeout
         self.connect_timeout = connect_timeout
+        self.notify = notify
         self.conn = self._connect(create_database)
+        self._lock_depth = 0
 
     def _connect(self, create_database: bool) -> psycopg.Connection[Any]:
-        kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": self.connect_timeout}
-        if self.search_path:
-            kwargs["options"] = f"-c search_path={self.search_path}"
         try:
-            return psycopg.connect(self.url, **kwargs)
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
         except psycopg.OperationalError as exc:
-            if create_database and "does not exist" in str(exc) and "database" in str(exc):
-                self._create_database()
-                return psycopg.connect(self.url, **kwargs)
-            raise StoreError(f"cannot connect to {self.describe()}: {str(exc).strip()}") from None
+            if not (create_database and "does not exist" in str(exc) and "database" in str(exc)):
+                raise StoreError(f"cannot connect to {self.describe()}: {str(exc).strip()}") from None
+            self._create_database()
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
+        if self.search_path:  # dbmate's URL parameter, applied with every name quoted
+            names = sql.SQL(", ").join(sql.Identifier(n) for n in search_path_entries(self.search_path))
+            conn.execute(sql.SQL("SET search_path TO {}").format(names))
+        return conn
 
     def _create_database(self) -> None:
-        info = psycopg.conninfo.conninfo_to_dict(self.url)
-        import os
-
-        dbname = str(info.get("dbname") or os.environ.get("PGDATABASE") or "")
+        dbname = database_name(self.url)
         if not dbname:
             raise ConfigError("cannot create a database: the URL names none")
         admin = psycopg.conninfo.make_conninfo(self.url, dbname="postgres")
         with psycopg.connect(admin, autocommit=True, connect_timeout=self.connect_timeout) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-        print(f"Creating: {dbname}", flush=True)
+        self.notify(f"Creating: {dbname}")
 
     def describe(self) -> str:
         return describe_conninfo(self.url)
+
+    def target(self) -> str:
+        """What `reset` empties, as the user confirms it: the database name."""
+        return database_name(self.url)
 
     # -- ledger -----------------------------------------------------------------------------------------
 
@@ -128,154 +95,212 @@ class PostgresStore:
         """dbmate's rule: the table's own prefix, else the URL's first search_path entry, else current_schema()."""
         if self.schema_name:
             return self.schema_name
-        first = self.search_path.split(",")[0].strip().strip('"') if self.search_path else ""
+        entries = search_path_entries(self.search_path) if self.search_path else []
+        first = entries[0] if entries else ""
         if not first:
             row = self.conn.execute("SELECT current_schema()").fetchone()
             first = str(row[0]) if row and row[0] else "public"
         self.schema_name = first
         return self.schema_name
 
-    def _ledger(self) -> sql.Composed:
-        return sql.SQL("{}.{}").format(sql.Identifier(self._schema), sql.Identifier(self.table_name))
-
-    def _meta(self) -> sql.Composed:
-        return sql.SQL("{}.{}").format(sql.Identifier(self._schema), sql.Identifier(META_TABLE))
+    @property
+    def ledger(self) -> Ledger:
+        return Ledger(self._schema, self.table_name)
 
     def ensure_ledger(self) -> None:
-        exists = self.conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (self._schema,)).fetchone()
-        if not exists:  # dbmate creates the ledger's schema too
-            self.conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self._schema)))
-        self.conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (version varchar PRIMARY KEY)").format(self._ledger()))
-        self.conn.execute(
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {} (version varchar PRIMARY KEY, filename text, checksum text,"
-                " applied_at timestamptz NOT NULL DEFAULT now())"
-            ).format(self._meta())
-        )
+        for statement in self.ledger.create():
+            self.conn.execute(statement)
 
-    def ledger_exists(self) -> bool:
+    def _table_exists(self, name: str) -> bool:
         row = self.conn.execute(
-            "SELECT to_regclass(%s) IS NOT NULL", (f'"{self._schema}"."{self.table_name}"',)
+            "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = %s AND tablename = %s)", (self._schema, name)
         ).fetchone()
         return bool(row and row[0])
+
+    def ledger_exists(self) -> bool:
+        return self._table_exists(self.table_name)
 
     def applied(self) -> list[AppliedMigration]:
         if not self.ledger_exists():
             return []
-        meta_exists = self.conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{self._schema}"."{META_TABLE}"',))
-        row = meta_exists.fetchone()
-        if row and row[0]:
-            query = sql.SQL(
-                "SELECT l.version, m.checksum, m.applied_at, m.filename FROM {} l LEFT JOIN {} m USING (version)"
-            ).format(self._ledger(), self._meta())
-        else:
-            query = sql.SQL("SELECT version, NULL, NULL, NULL FROM {}").format(self._ledger())
-        rows = self.conn.execute(query).fetchall()
-        records = [AppliedMigration(version=r[0], checksum=r[1], applied_at=r[2], filename=r[3]) for r in rows]
-        return sorted(records, key=lambda r: (int(r.version) if r.version.isdigit() else 0, r.version))
+        rows = self.conn.execute(self.ledger.select(self._table_exists(META_TABLE))).fetchall()
+        records = []
+        for version, checksum, applied_at, filename, status, done, done_hash, error, in_ledger in rows:
+            if not in_ledger and status not in (FAILED, RUNNING):
+                continue  # our record of a row that dbmate rolled back: the ledger decides
+            if status == RUNNING and not in_ledger:
+                status, error = FAILED, f"interrupted: the applier stopped after section {done or 0}"
+            records.append(
+                AppliedMigration(
+                    version=version,
+                    checksum=checksum,
+                    applied_at=applied_at,
+                    filename=filename,
+                    status=status if status in (FAILED, BASELINED) else APPLIED,
+                    done=done or 0,
+                    done_hash=done_hash,
+                    error=error,
+                )
+            )
+        return records
 
     # -- lock -------------------------------------------------------------------------------------------
 
     @contextmanager
     def lock(self, notify: Notify) -> Iterator[None]:
-        if not self.use_lock:
-            yield
+        """dbmate's advisory lock; re-entrant within this store (reset runs under the caller's lock too)."""
+        if not self.use_lock or self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
             return
-        deadline = time.monotonic() + self.lock_timeout
-        told = False
-        while True:
+
+        def try_once() -> str | None:
             row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)).fetchone()
-            if row and row[0]:
-                break
-            if time.monotonic() > deadline:
-                raise LockError(
-                    f"{self.describe()}: another applier held the migration lock (advisory lock "
-                    f"{ADVISORY_LOCK_KEY}) for {self.lock_timeout:.0f}s; nothing was applied"
-                )
-            if not told:
-                notify(f"Waiting: another applier holds the migration lock on {self.describe()}")
-                told = True
-            time.sleep(0.2)
+            return None if row and row[0] else "another applier"
+
+        wait_for_lock(
+            try_once,
+            timeout=self.lock_timeout,
+            notify=notify,
+            where=self.describe(),
+            what=f"advisory lock {ADVISORY_LOCK_KEY}",
+        )
+        self._lock_depth = 1
         try:
             yield
         finally:
+            self._lock_depth = 0
             if not self.conn.closed:
                 self.conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
 
     # -- migrations -------------------------------------------------------------------------------------
 
     def apply(self, migration: Migration, resume: AppliedMigration | None = None) -> None:
-        v, name, checksum = (sql.Literal(x) for x in (migration.version, migration.filename, migration.checksum))
-        records = [
-            sql.SQL("INSERT INTO {} (version) VALUES ({})").format(self._ledger(), v),
-            sql.SQL(
-                "INSERT INTO {} (version, filename, checksum) VALUES ({}, {}, {}) ON CONFLICT (version) DO UPDATE"
-                " SET filename = EXCLUDED.filename, checksum = EXCLUDED.checksum, applied_at = now()"
-            ).format(self._meta(), v, name, checksum),
-        ]
-        self._run_section(migration, migration.up, "up", records)
+        """Run the up sections in order; each commits with its progress record, the last with the ledger row."""
+        first = resume.done if resume else 0
+        last = len(migration.ups) - 1
+        for index in range(first, last + 1):
+            section = migration.ups[index]
+            if index == last:
+                records = self.ledger.applied(migration)
+            else:
+                records = [self.ledger.progress(migration, RUNNING, index + 1)]
+            try:
+                self._run_section(migration, section, "up", records, index, len(migration.ups))
+            except StoreError as exc:
+                if index > 0 or not section.transaction:  # something may have taken effect: keep it on record
+                    self._record_failure(migration, index, exc)
+                raise
+
+    def _record_failure(self, migration: Migration, index: int, exc: StoreError) -> None:
+        # If the connection is gone, the progress row of the last committed section still tells the truth.
+        with contextlib.suppress(psycopg.Error):
+            self.conn.execute(self.ledger.progress(migration, FAILED, index, str(exc)))
 
     def revert(self, migration: Migration) -> None:
-        assert migration.down is not None
-        v = sql.Literal(migration.version)
-        records = [
-            sql.SQL("DELETE FROM {} WHERE version = {}").format(self._ledger(), v),
-            sql.SQL("DELETE FROM {} WHERE version = {}").format(self._meta(), v),
-        ]
-        self._run_section(migration, migration.down, "down", records)
+        """Run the down sections in reverse order; the ledger rows go with the last one (the first section's)."""
+        pairs = list(enumerate(migration.downs))
+        for index, down in reversed(pairs):
+            if down is None:
+                raise StoreError(f"{migration.path}: section {index + 1} has no down section")
+            records = self.ledger.removed(migration) if index == 0 else []
+            try:
+                self._run_section(migration, down, "down", records, index, len(pairs))
+            except StoreError as exc:
+                if index < len(pairs) - 1:
+                    raise StoreError(
+                        f"{exc} (the down sections after section {index + 1} took effect; the migration is still "
+                        "recorded as applied)"
+                    ) from None
+                raise
 
-    def _run_section(self, migration: Migration, section: Section, what: str, records: list[sql.Composed]) -> None:
-        """Run a section and change the ledger with it: one simple query, which PostgreSQL runs as one transaction
-        (one round trip, as dbmate's BEGIN/body/COMMIT but cheaper), or without a transaction when asked."""
+    def baseline(self, migrations: Sequence[Migration]) -> None:
+        with self.conn.transaction():
+            for m in migrations:
+                for statement in self.ledger.applied(m, status=BASELINED):
+                    self.conn.execute(statement)
+
+    def _run_section(
+        self, migration: Migration, section: Section, what: str, records: list[sql.Composed], index: int, total: int
+    ) -> None:
+        """Send the section and its ledger change as one simple query: PostgreSQL runs it as one transaction (one
+        round trip, as dbmate's BEGIN/body/COMMIT but cheaper), or, under transaction:false, the body alone first.
+        """
         ledger = ";\n".join(r.as_string(self.conn) for r in records)
         body = "" if section.is_empty else section.text
+        number = index + 1 if total > 1 else None
+        if section.transaction:
+            self._execute(migration, section, what, f"{body}\n;\n{ledger}" if body else ledger, number)
+            return
+        if body:
+            try:
+                self._execute(migration, section, what, body, number)
+            except StoreError as exc:
+                raise StoreError(
+                    f"{exc}; this section runs without a transaction (transaction:false): statements before the "
+                    "failing one may have taken effect, and the ledger was not changed"
+                ) from None
+        if ledger:
+            self.conn.execute(ledger)
+
+    def _execute(self, migration: Migration, section: Section, what: str, query: str, number: int | None) -> None:
+        """One simple query; on an error, the results before it tell exactly which statement failed."""
+        if not query.strip():
+            return
+        pgconn = self.conn.pgconn
+        blocking = pgconn.nonblocking
+        pgconn.nonblocking = 0  # send the whole query before reading (sections may be megabytes)
+        succeeded, error = 0, None
         try:
-            if section.transaction:
-                self.conn.execute(f"{body}\n;\n{ledger}" if body else ledger)
-                return
-            if body:
-                self.conn.execute(body)
-        except psycopg.Error as exc:
-            err = db_error(migration, section, exc, what)
-            if section.transaction:
-                raise err from None
-            raise StoreError(
-                f"{err}; this section runs without a transaction (transaction:false): statements before the "
-                "failing one may have taken effect, and the ledger was not changed"
-            ) from None
-        self.conn.execute(ledger)
+            pgconn.send_query(query.encode())
+            while (result := pgconn.get_result()) is not None:
+                if result.status == pq.ExecStatus.FATAL_ERROR:
+                    error = error or psycopg.errors.error_from_result(result, encoding=self.conn.info.encoding)
+                elif error is None:
+                    succeeded += 1
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"{self.describe()}: the connection was lost during {migration.path}: {exc}") from None
+        finally:
+            with contextlib.suppress(psycopg.Error):  # a lost connection cannot be set back
+                pgconn.nonblocking = blocking
+        if error is not None:
+            if pgconn.status != pq.ConnStatus.OK:
+                raise StoreError(f"{self.describe()}: the connection was lost during {migration.path}: {error}")
+            raise db_error(migration, section, error, what, succeeded, number)
 
     # -- whole database ---------------------------------------------------------------------------------
 
-    def reset(self) -> None:
-        """Drop every schema the connected user owns, and public (recreated empty), ledger included.
+    def reset(self, scope: Sequence[str] = (), once: str | None = None, notify: Notify = _quiet) -> ResetResult:
+        """Empty the ledger's schema and the schemas in ``scope``, under the migration lock (see reset.py)."""
+        with self.lock(notify):
+            return reset_schemas(self.conn, [self._schema, *scope], self.ledger.resets(), self._schema, once)
 
-        Ownership, not privilege: a superuser must not drop other applications' schemas."""
-        rows = self.conn.execute(
-            "SELECT n.nspname FROM pg_namespace n WHERE n.nspname NOT LIKE 'pg\\_%' AND"
-            " n.nspname <> 'information_schema' AND (n.nspowner = (SELECT oid FROM pg_roles WHERE rolname ="
-            " current_user) OR n.nspname = 'public')"
-        ).fetchall()
-        with self.conn.transaction():
-            for (name,) in rows:
-                self.conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
-            self.conn.execute("CREATE SCHEMA IF NOT EXISTS public")
+    def reset_scope(self, scope: Sequence[str] = ()) -> str:
+        """What `reset` would empty, for the confirmation and the help."""
+        names = ", ".join(dict.fromkeys([self._schema, *scope]))
+        return f"schema(s) {names} of database {self.target()}"
 
     def snapshot(self) -> SchemaModel:
         from harness.stores.postgres.introspect import introspect_postgres
 
-        return introspect_postgres(self.conn, schema=self._schema, exclude_tables=(self.table_name, META_TABLE))
-
-    def seed(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> None:
-        from harness.fuzz import insert_rows_postgres
-
-        with self.conn.transaction():
-            insert_rows_postgres(self.conn, model, rows)
-
-    def missing(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> list[str]:
-        from harness.fuzz import missing_rows_postgres
-
-        return missing_rows_postgres(self.conn, rows)
+        return introspect_postgres(
+            self.conn, schema=self._schema, exclude_tables=(self.table_name, META_TABLE, RESETS_TABLE)
+        )
 
     def close(self) -> None:
         self.conn.close()
+
+
+def open_postgres(settings: PostgresSettings, *, create: bool = False, notify: Notify = _quiet) -> PostgresStore:
+    """The registry's factory: a live store from settings."""
+    return PostgresStore(
+        settings.url,
+        migrations_table=settings.migrations_table,
+        lock=settings.lock,
+        lock_timeout=settings.lock_timeout,
+        create_database=create,
+        notify=notify,
+    )

@@ -1,0 +1,189 @@
+"""The argument parser: every command, its flags and its help (no behaviour here)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from harness.config.keys import KEYS, Key
+from harness.registry import STORES, StoreKind
+
+EPILOG = """\
+configuration: flags > environment > [tool.harness] in pyproject.toml (or harness.toml, found upwards from the
+current directory) > detected layout > defaults. Without configuration the known layouts are detected:
+migrations/{postgres,cassandra}, dbmate's db/migrations, and postgres/db/migrations + cassandra/migrations.
+environment:
+  PostgreSQL  DATABASE_URL (or PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD), DBMATE_MIGRATIONS_DIR,
+              DBMATE_MIGRATIONS_TABLE, DBMATE_SCHEMA_FILE
+  Cassandra   CASSANDRA_HOSTS, CASSANDRA_PORT, CASSANDRA_KEYSPACE, CASSANDRA_USERNAME, CASSANDRA_PASSWORD,
+              CASSANDRA_LOCAL_DC, CASSANDRA_REPLICATION (SimpleStrategy:1 | NetworkTopologyStrategy:dc1=3,...)
+  every setting  HARNESS_<SETTING>, e.g. HARNESS_POSTGRES_MIGRATIONS; a .env file is read as dbmate does
+Passwords are read from the environment only and never printed.
+exit codes: 0 success, 1 findings (or pending/failed migrations with `status --exit-code`), 2 any error.
+"""
+
+
+def _globals() -> argparse.ArgumentParser:
+    """Flags every command accepts, before or after the subcommand (SUPPRESS keeps a later one from resetting)."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a traceback on errors")
+    p.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="configuration file (default: found upwards)")
+    p.add_argument(
+        "--env-file", type=Path, action="append", default=argparse.SUPPRESS,
+        help="read variables from this file instead of .env (repeatable; the real environment wins)",
+    )  # fmt: skip
+    return p
+
+
+def _common(kind: StoreKind) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False, parents=[_globals()])
+    common.add_argument(
+        "--migrations-dir", f"--{kind.name}-migrations", "-d", dest="migrations_dir", type=Path,
+        help=f"directory of the migrations (setting {kind.name}_migrations; detected from the layout otherwise)",
+    )  # fmt: skip
+    common.add_argument("--max-file-size", type=int, help="largest migration file read, in bytes (10 MiB)")
+    common.add_argument("--no-lock", dest="lock", action="store_false", default=None,
+                        help="do not take the migration lock (unsafe with concurrent appliers)")  # fmt: skip
+    common.add_argument("--lock-timeout", type=float, help="seconds to wait for the migration lock (300)")
+    common.add_argument("--wait", action="store_true", help="wait for the database first (see `wait`)")
+    common.add_argument("--wait-timeout", type=float, default=60.0, help="seconds for --wait / wait (60)")
+    if kind.name == "postgres":
+        common.add_argument("--url", "-u", help="database URL (default: $DATABASE_URL, else libpq's PG* variables)")
+        common.add_argument("--migrations-table", help="ledger table, [schema.]name (schema_migrations)")
+    else:
+        common.add_argument("--hosts", help="comma-separated contact points ($CASSANDRA_HOSTS, 127.0.0.1)")
+        common.add_argument("--port", type=int, help="native port ($CASSANDRA_PORT, 9042)")
+        common.add_argument("--keyspace", "-k", help="keyspace holding the tables and the ledger ($CASSANDRA_KEYSPACE)")
+        common.add_argument("--local-dc", help="local datacenter ($CASSANDRA_LOCAL_DC, datacenter1)")
+        common.add_argument("--replication", help="replication when creating the keyspace (SimpleStrategy:1)")
+        common.add_argument("--lock-ttl", type=int, help="lease of the migration lock in seconds (30)")
+    return common
+
+
+def _reset_help(kind: StoreKind) -> str:
+    if kind.name == "postgres":
+        return (
+            "DESTROYS DATA: drop and recreate (empty, same owner and privileges) the ledger's schema (the URL's first "
+            "search_path entry, else the current schema, usually public) and every --schema; refused when an object "
+            "outside them depends on them. Extensions in those schemas go too. Takes the migration lock."
+        )
+    return (
+        "DESTROYS DATA: drop every table, materialized view, index, type, function and aggregate of the keyspace, "
+        "the ledger included (the keyspace and its lock table stay). Takes the migration lock."
+    )
+
+
+def _store_parser(sub: Any, kind: StoreKind) -> None:
+    title = f"{kind.title} ({'dbmate-compatible' if kind.dump else 'versioned, tracked'})"
+    p = sub.add_parser(kind.name, help=f"migrate {title}", description=f"Apply and inspect {title} migrations.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    common = _common(kind)
+    cmds = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    new = cmds.add_parser("new", aliases=["n"], parents=[common], help="create a new migration file")
+    new.add_argument("name", help="what the migration does, e.g. add_users_nickname")
+    up_commands: tuple[tuple[str, list[str], str], ...] = (
+        ("up", [], "create the database if missing, then apply every pending migration"),
+        ("migrate", [], "apply every pending migration (the database must exist)"),
+    )
+    for name, aliases, text in up_commands:
+        upp = cmds.add_parser(name, aliases=aliases, parents=[common], help=text)
+        upp.add_argument("--to", help="stop after this version")
+        upp.add_argument("--allow-changed", action="store_true", help="proceed although an applied file was edited")
+        upp.add_argument("--allow-out-of-order", action="store_true",
+                         help="apply pending migrations older than the newest applied one")  # fmt: skip
+        upp.add_argument(
+            "--retry-failed",
+            action="store_true",
+            help="resume a failed migration at its failed step even though the file is unchanged",
+        )
+    dn = cmds.add_parser("down", aliases=["rollback"], parents=[common], help="roll back applied migrations")
+    g = dn.add_mutually_exclusive_group()
+    g.add_argument("--steps", "-s", type=int, help="how many migrations to roll back (1)")
+    g.add_argument("--to", help="roll back every migration newer than this version (0 = all)")
+    g.add_argument("--all", action="store_true", help="roll back every applied migration")
+    st = cmds.add_parser("status", parents=[common], help="list applied, pending and failed migrations")
+    st.add_argument("--exit-code", action="store_true", help="exit 1 when migrations are pending or failed")
+    st.add_argument("--json", action="store_true", help="machine-readable output")
+    rs = cmds.add_parser("reset", parents=[common], help=_reset_help(kind), description=_reset_help(kind))
+    rs.add_argument("--yes", nargs="?", const="", metavar="TARGET",
+                    help="confirm by naming the database (PostgreSQL) or keyspace (Cassandra)")  # fmt: skip
+    rs.add_argument("--once", metavar="TOKEN", help="skip if a reset with this token already ran (Jobs, retries)")
+    if kind.name == "postgres":
+        rs.add_argument("--schema", action="append", default=[], help="another schema to empty (repeatable)")
+    bl = cmds.add_parser(
+        "baseline",
+        parents=[common],
+        help="record the files up to --to as applied without running them (another tool migrated)",
+    )
+    bl.add_argument("--to", required=True, help="the newest version the database already has")
+    bl.add_argument("--force", action="store_true", help="record the missing rows although the ledger has rows")
+    cmds.add_parser("wait", parents=[common], help="wait until the database accepts queries")
+    cmds.add_parser("create", parents=[common], help="create the database (PostgreSQL) or keyspace (Cassandra)")
+    dr = cmds.add_parser("drop", parents=[common], help="DESTROYS DATA: drop the database or keyspace")
+    dr.add_argument("--yes", nargs="?", const="", metavar="TARGET", help="confirm by naming the database or keyspace")
+    if kind.dump:
+        dp = cmds.add_parser("dump", parents=[common], help="write the schema (pg_dump) and the ledger, as dbmate")
+        dp.add_argument("--schema-file", help="output file ($DBMATE_SCHEMA_FILE, db/schema.sql; - for stdout)")
+
+
+def add_key_flags(parser: argparse.ArgumentParser, keys: tuple[Key, ...]) -> None:
+    """One flag per setting, spelled from its name; not given is None, so lower layers decide."""
+    for k in keys:
+        flag = "--" + k.name.replace("_", "-")
+        if k.kind == "bool":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=k.help)
+        elif k.kind == "choice":
+            parser.add_argument(flag, choices=k.choices, default=None, help=f"{k.help} ({k.default})")
+        else:
+            metavar = {"path": "PATH", "int": "N", "version": "VERSION"}.get(k.kind, "VALUE")
+            parser.add_argument(flag, default=None, metavar=metavar, help=k.help)
+
+
+def _project_parsers(sub: Any) -> None:
+    v = sub.add_parser(
+        "verify", parents=[_globals()], help="prove the migrations on throwaway databases",
+        description="Start databases (given ones, else docker, else local processes), lint the migrations, run every "
+        "migration up and down, check the schema against the class diagram and fuzz the constraints; print a "
+        "report. Exit 0 when everything holds, 1 on any finding, 2 when the checks cannot run.",
+    )  # fmt: skip
+    add_key_flags(v, KEYS)
+    v.add_argument("--migrations", type=Path, help=argparse.SUPPRESS)  # old: a directory with postgres/, cassandra/
+    v.add_argument("--minimum-downgrade", help=argparse.SUPPRESS)  # old: one version for both stores
+    v.add_argument("--junitxml", type=Path, metavar="FILE", help="also write the checks as JUnit XML test cases")
+    v.add_argument("--only", action="append", metavar="CHECK", help="run only these checks (repeatable)")
+    lint = sub.add_parser("lint", parents=[_globals()], help="lint the migrations for unsafe changes (no database)")
+    add_key_flags(lint, tuple(k for k in KEYS if k.name in (
+        "postgres_migrations", "cassandra_migrations", "max_file_size", "pg_version", "squawk_config")))  # fmt: skip
+    lint.add_argument("--format", choices=("text", "json", "github"), default="text", help="output format (text)")
+    dg = sub.add_parser("diagram", parents=[_globals()],
+                        help="print the mermaid classDiagram of the schema the migrations build")  # fmt: skip
+    add_key_flags(dg, tuple(k for k in KEYS if not k.project or k.name.endswith("_migrations") or k.name == "keyspace"))
+    dr = sub.add_parser(
+        "drift",
+        parents=[_globals()],
+        help="read-only: compare the live databases with the files, the ledger and the contract",
+    )
+    add_key_flags(dr, tuple(k for k in KEYS if k.project))
+    dr.add_argument("--url", help="PostgreSQL URL ($DATABASE_URL)")
+    dr.add_argument("--hosts", help="Cassandra contact points ($CASSANDRA_HOSTS)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description="Apply PostgreSQL (dbmate-compatible) and Cassandra migrations, and prove them on real "
+        "throwaway databases.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[_globals()],
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="area", metavar="AREA")
+    for kind in STORES.values():
+        _store_parser(sub, kind)
+    _project_parsers(sub)
+    from harness.cli.servers import add_parsers
+
+    add_parsers(sub)
+    return parser
