@@ -1,9 +1,9 @@
 # The applier base image: the `harness` CLI (the package's base install, no test tools) and nothing else.
 # A team's image is this plus its migrations (examples/seed-layout/Dockerfile, docker/app/Dockerfile):
-#   FROM migrations-harness:0.1.0
+#   FROM migrations-harness:0.2.0
 #   COPY postgres/db/migrations/ /migrations/postgres/
 #   COPY cassandra/migrations/ /migrations/cassandra/
-# Build: docker build -t migrations-harness:0.1.0 .
+# Build: docker build -t migrations-harness:0.2.0 .
 #
 # BASE_IMAGE defaults to python:3.11-slim-bookworm pinned by the digest of its multi-platform index (Python
 # 3.11.16, as recorded by the Docker Official Images' repo-info); behind a registry mirror or offline, pass

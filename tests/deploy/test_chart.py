@@ -378,7 +378,7 @@ def test_every_container_has_requests_and_limits() -> None:
 
 def test_image_reference() -> None:
     images = {c["image"] for _, c in containers(render())}
-    assert images == {"migrations-harness:0.1.0"}, "tag defaults to the chart's appVersion"
+    assert images == {"migrations-harness:0.2.0"}, "tag defaults to the chart's appVersion"
     values = {"image": {"repository": "registry.example/team/migrations", "tag": "abc123", "pullPolicy": "Always"}}
     for _, container in containers(render(values)):
         assert container["image"] == "registry.example/team/migrations:abc123"

@@ -140,7 +140,7 @@ def test_the_generated_dockerfile_copies_only_the_migrations(tools: Sandbox) -> 
     assert run.rc == 0, run.err
     assert run.build is not None
     assert run.build["dockerfile"].splitlines() == [
-        "ARG BASE_IMAGE=migrations-harness:0.1.0",
+        "ARG BASE_IMAGE=migrations-harness:0.2.0",
         "FROM ${BASE_IMAGE}",
         "COPY postgres/ /migrations/postgres/",
         "COPY cassandra/ /migrations/cassandra/",
@@ -153,7 +153,7 @@ def test_the_generated_dockerfile_copies_only_the_migrations(tools: Sandbox) -> 
     assert len(run.build["files"]) == len(pg) + len(cql) + 2, "nothing else of the repository is sent"
     (build,) = run.tool_calls("docker")
     assert build[:3] == ["build", "--tag", "migrations:v1"]
-    assert "BASE_IMAGE=migrations-harness:0.1.0" in build
+    assert "BASE_IMAGE=migrations-harness:0.2.0" in build
 
 
 def test_a_team_dockerfile_is_used_as_it_is(tools: Sandbox) -> None:

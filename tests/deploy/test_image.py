@@ -135,3 +135,15 @@ def test_a_team_image_is_the_base_plus_copies_to_the_default_paths(dockerfile: P
     targets = [a.split()[-1] for w, a in steps if w == "COPY"]
     assert targets == ["/migrations/postgres/", "/migrations/cassandra/", "/migrations/contract.md"]
     assert all(not a.startswith("--") for w, a in steps if w == "COPY"), "files stay root-owned, read-only"
+
+
+def test_chart_image_and_package_versions_agree() -> None:
+    """The chart's default image tag, the team Dockerfiles' base image and the package are one version."""
+    import yaml
+
+    import harness
+
+    app_version = yaml.safe_load((ROOT / "helm" / "migrations" / "Chart.yaml").read_text())["appVersion"]
+    assert app_version == harness.__version__
+    for dockerfile in TEAM_DOCKERFILES:
+        assert instructions(dockerfile)[0] == ("ARG", f"BASE_IMAGE=migrations-harness:{app_version}")

@@ -33,7 +33,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
         text=True,
         timeout=300,
     )
-    (built,) = out.glob("harness-*.whl")
+    (built,) = out.glob("*.whl")
     return zipfile.ZipFile(built)
 
 
