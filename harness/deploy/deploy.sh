@@ -210,7 +210,7 @@ find_migrations() {
 }
 
 # The build context: only the migrations (and the contract), laid out as the image wants them, plus the
-# generated Dockerfile. A team Dockerfile builds from the repository instead.
+# generated Dockerfile. A team Dockerfile builds from the repository instead (they are hashed for the tag either way).
 prepare_build() {
     if [ -z "$BASE_IMAGE" ]; then
         BASE_IMAGE="migrations-harness:$(awk -F'"' '/^appVersion:/ { print $2 }' "$CHART/Chart.yaml")"
@@ -224,8 +224,14 @@ prepare_build() {
         echo "ARG BASE_IMAGE=$BASE_IMAGE"
         # shellcheck disable=SC2016 # a Dockerfile variable, expanded by docker
         echo 'FROM ${BASE_IMAGE}'
-        if [ -n "$PG_DIR" ]; then cp -R "$PG_DIR/." "$BUILD_CONTEXT/postgres/"; echo "COPY postgres/ /migrations/postgres/"; fi
-        if [ -n "$CASS_DIR" ]; then cp -R "$CASS_DIR/." "$BUILD_CONTEXT/cassandra/"; echo "COPY cassandra/ /migrations/cassandra/"; fi
+        if [ -n "$PG_DIR" ]; then
+            mkdir -p "$BUILD_CONTEXT/postgres" && cp -R "$PG_DIR/." "$BUILD_CONTEXT/postgres/"
+            echo "COPY postgres/ /migrations/postgres/"
+        fi
+        if [ -n "$CASS_DIR" ]; then
+            mkdir -p "$BUILD_CONTEXT/cassandra" && cp -R "$CASS_DIR/." "$BUILD_CONTEXT/cassandra/"
+            echo "COPY cassandra/ /migrations/cassandra/"
+        fi
         if [ -n "$CONTRACT" ]; then cp "$CONTRACT" "$BUILD_CONTEXT/contract.md"; echo "COPY contract.md /migrations/contract.md"; fi
     } >"$WORK/Dockerfile.generated"
     if [ -z "$DOCKERFILE" ]; then
@@ -235,7 +241,7 @@ prepare_build() {
     else
         [ -f "$DOCKERFILE" ] || die "Dockerfile '$DOCKERFILE' does not exist" 2
         cp "$DOCKERFILE" "$BUILD_CONTEXT/Dockerfile.team"
-        BUILD_DIR="$(cd "$(dirname "$DOCKERFILE")" && pwd)"
+        BUILD_DIR="$(cd "$REPO" && pwd)"   # its COPY lines name paths of the repository
     fi
     # The same migrations on the same base give the same tag, and any change gives a new one (a node never
     # pulls a tag it already has).

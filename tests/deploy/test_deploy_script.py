@@ -166,6 +166,15 @@ def test_a_team_dockerfile_is_used_as_it_is(tools: Sandbox) -> None:
     assert not any(a.startswith("BASE_IMAGE=") for a in build), "its own FROM decides, unless --base-image"
 
 
+def test_a_dockerfile_given_elsewhere_still_builds_from_the_repository(tools: Sandbox) -> None:
+    (tools.repo / "deploy").mkdir()
+    shutil.copy(ROOT / "examples" / "seed-layout" / "Dockerfile", tools.repo / "deploy" / "migrations.Dockerfile")
+    run = tools.deploy("-t", "v1", "--dockerfile", "deploy/migrations.Dockerfile", "--base-image", "local/base:1")
+    assert run.rc == 0, run.err
+    (build,) = run.tool_calls("docker")
+    assert build[-1] == str(tools.repo) and "BASE_IMAGE=local/base:1" in build
+
+
 def test_an_application_dockerfile_is_not_mistaken_for_the_migrations_image(tools: Sandbox) -> None:
     (tools.repo / "Dockerfile").write_text("FROM python:3.11\nCOPY . /app\n", encoding="utf-8")
     run = tools.deploy("-t", "v1")
