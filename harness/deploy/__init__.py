@@ -7,10 +7,15 @@ functions return where they are on disk; `harness deploy ...` runs `deploy_scrip
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
 from importlib.resources import files
 from pathlib import Path
+from typing import NoReturn
 
-__all__ = ["chart_dir", "deploy_script", "render_script"]
+__all__ = ["chart_dir", "deploy_script", "exec_deploy", "render_script"]
 
 
 def _asset(*parts: str) -> Path:
@@ -33,3 +38,17 @@ def deploy_script() -> Path:
 def render_script() -> Path:
     """render.py: `helm template` without a helm binary (helm-python-sdk), passwords redacted."""
     return _asset("render.py")
+
+
+def exec_deploy(args: Sequence[str], env: Mapping[str, str] | None = None) -> NoReturn:
+    """Become `bash deploy.sh ARGS` (what `harness deploy ARGS` does).
+
+    PYTHON defaults to this interpreter, so deploy.sh reads the settings and renders with the same installation
+    (harness.config, helm-python-sdk when installed).
+    """
+    environ = dict(os.environ if env is None else env)
+    environ.setdefault("PYTHON", sys.executable)
+    bash = shutil.which("bash", path=environ.get("PATH"))
+    if bash is None:
+        raise FileNotFoundError("deploy.sh needs bash, which is not on PATH")
+    os.execve(bash, [bash, str(deploy_script()), *args], environ)

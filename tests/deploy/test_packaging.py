@@ -90,3 +90,22 @@ def test_a_missing_asset_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setattr(harness.deploy, "files", lambda _: tmp_path)
     with pytest.raises(FileNotFoundError, match="reinstall harness"):
         harness.deploy.chart_dir()
+
+
+def test_exec_deploy_runs_the_packaged_script_with_this_python(tmp_path: Path) -> None:
+    """`harness deploy ...` is exec_deploy: deploy.sh finds the settings and renders with this interpreter."""
+    from .sandbox import lay_out_seed_repo
+
+    repo = lay_out_seed_repo(tmp_path / "team")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON"}
+    code = "import sys; from harness.deploy import exec_deploy; exec_deploy(sys.argv[1:])"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "--dry-run", "-i", "registry.example/team/migrations"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert 'image: "registry.example/team/migrations:m-' in proc.stdout
