@@ -251,6 +251,8 @@ def down(
         _check(st, options, "down")
         versions = select_down(st, target)
         if not versions:
+            if target.to is None and not target.all:  # dbmate's rollback: nothing applied is an error
+                raise PlanError("can't roll back: no migration is applied")
             say("No migrations to roll back")
             return done
         blockers = []

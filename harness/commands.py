@@ -24,7 +24,7 @@ from harness import __version__, applier
 from harness.config import CassandraSettings, PostgresSettings, Settings
 from harness.errors import ConfigError, StoreError
 from harness.migrations import Migration, discover, new_migration
-from harness.registry import admin, factory, store_kind
+from harness.registry import admin, factory
 from harness.stores.base import ResetResult, Store
 
 Say = Callable[[str], None]
@@ -58,10 +58,7 @@ class Target:
 
 def target(settings: Settings, store: str, **connection: Any) -> Target:
     """A Target from the settings plus connection flags (``url`` for PostgreSQL; ``hosts``, ``port``, ... else)."""
-    store_kind(store)
-    if store == "postgres":
-        return Target(settings, store, settings.postgres(**connection))
-    return Target(settings, store, settings.cassandra(**connection))
+    return Target(settings, store, settings.connection(store, **connection))
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from harness.checks.registry import CHECKS, Check, stores_needed
-from harness.checks.target import Project, Target
+from harness.checks.target import Databases, Project, Target
 from harness.config import Settings
 
 
@@ -32,10 +32,10 @@ def _report(request: pytest.FixtureRequest, notes: list[str]) -> None:
 
 
 def _builtin(check: Check) -> Callable[..., None]:
-    def test(harness_project: Project, request: pytest.FixtureRequest) -> None:
-        from harness.plugin.fixtures import fresh_databases
-
-        databases = fresh_databases(request, stores_needed(check, harness_project))
+    def test(
+        harness_project: Project, harness_fresh_databases: Callable[..., Databases], request: pytest.FixtureRequest
+    ) -> None:
+        databases = harness_fresh_databases(stores_needed(check, harness_project))
         _report(request, check.run(Target(harness_project, databases)))
 
     test.__name__ = test.__qualname__ = check.test_name
@@ -53,11 +53,14 @@ def applies(function: Any, settings: Settings) -> bool:
         return True
     if check.phase == "schema":
         return settings["contract"] is not None
+    if check.phase == "lint":
+        return bool(settings.stores())
     return all(settings.migrations_dir(s) is not None for s in check.stores)
 
 
 _BY_TEST = {c.test_name: c for c in CHECKS}
 # Spelled out (not generated into globals()) so that importers and type checkers see every name.
+test_lint = _builtin(_BY_TEST["test_lint"])
 test_roundtrip_postgres = _builtin(_BY_TEST["test_roundtrip_postgres"])
 test_roundtrip_cassandra = _builtin(_BY_TEST["test_roundtrip_cassandra"])
 test_schema_matches_contract = _builtin(_BY_TEST["test_schema_matches_contract"])
@@ -67,6 +70,7 @@ test_fuzz_cassandra_constraints = _builtin(_BY_TEST["test_fuzz_cassandra_constra
 __all__ = [
     "test_fuzz_cassandra_constraints",
     "test_fuzz_postgres_constraints",
+    "test_lint",
     "test_roundtrip_cassandra",
     "test_roundtrip_postgres",
     "test_schema_matches_contract",

@@ -37,6 +37,21 @@ def _fuzz(store: str, target: Target) -> list[str]:
     return check_fuzz(target, store)
 
 
+def _lint(target: Target) -> list[str]:
+    """No database: the migration files against Squawk's rules and ours."""
+    from harness.checks.target import CheckFailure
+    from harness.lint.cli import lint_settings
+
+    settings = target.project.settings
+    if settings is None:
+        return ["no settings: the lint did not run"]
+    report = lint_settings(settings)
+    if report.findings:
+        found = [f"{f.path}:{f.line}: {f.rule}: {f.message} (fix: {f.fix})" for f in report.findings]
+        raise CheckFailure(f"the lint found {len(found)} problem(s) in the migrations", [("findings", found)])
+    return []
+
+
 def _schema(target: Target) -> list[str]:
     from harness.checks.schema import check_schema
 
@@ -44,6 +59,7 @@ def _schema(target: Target) -> list[str]:
 
 
 CHECKS: tuple[Check, ...] = (
+    Check("lint", "lint", "lint       migrations", (), _lint, "test_lint"),
     *(Check(f"roundtrip-{s}", "roundtrip", f"roundtrip  {s}", (s,), partial(_roundtrip, s), f"test_roundtrip_{s}")
       for s in STORE_NAMES),
     Check("schema", "schema", "schema     contract", STORE_NAMES, _schema, "test_schema_matches_contract"),
@@ -68,7 +84,7 @@ def applicable(project: Project, only: list[str] | None = None) -> list[Check]:
         if check.phase == "schema":
             if project.contract is not None:
                 chosen.append(check)
-        elif all(s in project.migrations for s in check.stores):
+        elif check.phase == "lint" or all(s in project.migrations for s in check.stores):
             chosen.append(check)
     return chosen
 

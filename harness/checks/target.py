@@ -44,6 +44,7 @@ class Project:
     up_only: Mapping[str, bool] = field(default_factory=dict)
     fuzz_profile: str = "dev"
     spell: Callable[[str], str] = _spell_cli
+    settings: Settings | None = None  # what it was loaded from (the lint reads its own settings there)
 
     @property
     def stores(self) -> tuple[str, ...]:
@@ -83,6 +84,7 @@ class Project:
             up_only={s: bool(settings[f"{s}_up_only"]) for s in STORE_NAMES},
             fuzz_profile=str(settings["fuzz_profile"]),
             spell=settings.spell,
+            settings=settings,
         )
 
 
@@ -107,18 +109,26 @@ class Target:
 
     def store(self, store: str) -> Store:
         """A live store on this target's fresh database of ``store``."""
-        db = self.databases
-        settings: PostgresSettings | CassandraSettings
-        if store == "postgres":
-            if not db.postgres_url:
-                raise ConfigError("this check needs a PostgreSQL database")
-            settings = PostgresSettings(url=db.postgres_url)
-        else:
-            if db.cassandra is None or not db.keyspace:
-                raise ConfigError("this check needs a Cassandra keyspace")
-            settings = cassandra_settings(db.cassandra, db.keyspace)
-        opened: Store = factory(store)(settings)
+        opened: Store = factory(store)(_CONNECTIONS[store](self.databases))
         return opened
+
+
+def _postgres(db: Databases) -> PostgresSettings:
+    if not db.postgres_url:
+        raise ConfigError("this check needs a PostgreSQL database")
+    return PostgresSettings(url=db.postgres_url)
+
+
+def _cassandra(db: Databases) -> CassandraSettings:
+    if db.cassandra is None or not db.keyspace:
+        raise ConfigError("this check needs a Cassandra keyspace")
+    return cassandra_settings(db.cassandra, db.keyspace)
+
+
+_CONNECTIONS: dict[str, Callable[[Databases], PostgresSettings | CassandraSettings]] = {
+    "postgres": _postgres,
+    "cassandra": _cassandra,
+}
 
 
 def cassandra_settings(server: CassandraServer, keyspace: str) -> CassandraSettings:

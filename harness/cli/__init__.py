@@ -31,20 +31,23 @@ def _settings(args: argparse.Namespace, flags: dict[str, Any]) -> Settings:
     )
 
 
+# The connection flags each store's commands take (see cli.parser), by store.
+_CONNECTION_FLAGS = {
+    "postgres": ("url", "migrations_table"),
+    "cassandra": ("hosts", "port", "local_dc", "replication", "lock_ttl"),
+}
+
+
 def _store_settings(args: argparse.Namespace) -> commands.Target:
     store = args.area
     flags = {f"{store}_migrations": args.migrations_dir, "max_file_size": args.max_file_size}
-    if store == "cassandra":
-        flags["keyspace"] = args.keyspace
+    flags["keyspace"] = getattr(args, "keyspace", None)
     settings = _settings(args, flags)
-    common = {"lock": args.lock, "lock_timeout": args.lock_timeout}
-    if store == "postgres":
-        if args.url and url_passwords(args.url):
-            err("Warning: --url carries a password, which other users can read in the process list; "
-                "prefer DATABASE_URL or PGPASSWORD")  # fmt: skip
-        return commands.target(settings, store, url=args.url, migrations_table=args.migrations_table, **common)
-    return commands.target(settings, store, hosts=args.hosts, port=args.port, local_dc=args.local_dc,
-                           replication=args.replication, lock_ttl=args.lock_ttl, **common)  # fmt: skip
+    if getattr(args, "url", None) and url_passwords(args.url):
+        err("Warning: --url carries a password, which other users can read in the process list; "
+            "prefer DATABASE_URL or PGPASSWORD")  # fmt: skip
+    connection = {name: getattr(args, name) for name in _CONNECTION_FLAGS[store]}
+    return commands.target(settings, store, lock=args.lock, lock_timeout=args.lock_timeout, **connection)
 
 
 def run_store_command(args: argparse.Namespace) -> int:
@@ -150,7 +153,7 @@ def run_project_command(args: argparse.Namespace) -> int:
 
         return int(main_lint(settings, args.format, say))
     if args.area == "diagram":
-        from harness.diagram_command import main_diagram
+        from harness.verify.diagram import main_diagram
 
         return int(main_diagram(settings, say))
     from harness.drift import main_drift

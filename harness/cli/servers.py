@@ -43,14 +43,20 @@ def _err(msg: str) -> None:
 def export_lines(servers: dict[str, Any]) -> list[str]:
     lines = []
     pg = servers.get("postgres")
+    # The HARNESS_ twins mark these throwaway servers as fair game for `verify` and the plugin, which create and
+    # drop databases and so never take a server from DATABASE_URL / CASSANDRA_HOSTS alone.
     if isinstance(pg, PostgresServer):
-        lines.append(f"export DATABASE_URL={shlex.quote(pg.url)}")
+        url = shlex.quote(pg.url)
+        lines += [f"export DATABASE_URL={url}", f"export HARNESS_PG_URL={url}"]
     cs = servers.get("cassandra")
     if isinstance(cs, CassandraServer):
+        hosts = shlex.quote(",".join(cs.contact_points))
         lines += [
-            f"export CASSANDRA_HOSTS={shlex.quote(','.join(cs.contact_points))}",
+            f"export CASSANDRA_HOSTS={hosts}",
             f"export CASSANDRA_PORT={cs.port}",
             f"export CASSANDRA_LOCAL_DC={shlex.quote(cs.local_datacenter)}",
+            f"export HARNESS_CASSANDRA_HOSTS={hosts}",
+            f"export HARNESS_CASSANDRA_PORT={cs.port}",
         ]
     return lines
 

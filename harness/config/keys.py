@@ -15,7 +15,7 @@ from typing import Literal
 from harness.errors import ConfigError
 
 Context = Literal["cli", "pytest", "file"]
-Kind = Literal["path", "text", "bool", "int", "choice", "version"]
+Kind = Literal["path", "text", "bool", "int", "choice", "version", "list"]
 
 MiB = 1024 * 1024
 
@@ -56,6 +56,8 @@ KEYS: tuple[Key, ...] = (
     Key("max_file_size", "int", 10 * MiB, "largest migration file read, in bytes"),
     Key("pg_version", "text", None, "PostgreSQL version the lint assumes (e.g. 15.0); Squawk's own default else"),
     Key("squawk_config", "path", None, "Squawk configuration file for the lint (default: .squawk.toml found upwards)"),
+    Key("lint_allow", "list", (), "lint suppressions for files that cannot carry a comment (applied files keep their "
+        "checksum): '<file pattern> <rule-id>[,<rule-id>] <reason>', one per entry (';' between them in a flag)"),
     # Where the databases of `verify` and the plugin come from: not project settings, so not in the config file.
     Key("pg_url", "text", None, "an existing PostgreSQL server to create throwaway databases on", project=False),
     Key("cassandra_hosts", "text", None, "an existing Cassandra (comma-separated contact points) for throwaway "
@@ -96,6 +98,9 @@ def convert(k: Key, value: object, where: str, base: Path) -> object:
     """A raw value (text from a flag, ini or environment; TOML types from a file) as the key's type."""
     if value is None:
         return None
+    if k.kind == "list":
+        items = value if isinstance(value, list | tuple) else str(value).replace("\n", ";").split(";")
+        return tuple(str(item).strip() for item in items if str(item).strip())
     if k.kind == "bool":
         if isinstance(value, bool):
             return value

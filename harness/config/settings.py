@@ -8,7 +8,7 @@ come from. Nothing else reads the environment for the harness's own settings.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,11 +53,6 @@ class CassandraSettings:
         if not self.keyspace:
             raise ConfigError("no Cassandra keyspace given: set CASSANDRA_KEYSPACE or --keyspace")
         return self
-
-    def server(self) -> Any:
-        from harness.servers.base import CassandraServer
-
-        return CassandraServer(self.hosts, self.port, self.local_dc, username=self.username, password=self.password)
 
 
 def split_hosts(text: str) -> tuple[str, ...]:
@@ -135,6 +130,16 @@ class Settings:
             flags["hosts"] = split_hosts(str(flags["hosts"]))
         values.update({k: v for k, v in flags.items() if v is not None})
         return CassandraSettings(**values)
+
+    def connection(self, store: str, **flags: Any) -> PostgresSettings | CassandraSettings:
+        """The connection settings of ``store``'s commands (its own variables, then ``flags``)."""
+        builders: dict[str, Callable[..., PostgresSettings | CassandraSettings]] = {
+            "postgres": self.postgres,
+            "cassandra": self.cassandra,
+        }
+        if store not in builders:
+            raise ConfigError(f"unknown store {store!r}: use one of {', '.join(builders)}")
+        return builders[store](**flags)
 
     def secrets(self) -> list[str]:
         """Every password the process knows, so output can be scrubbed of it."""

@@ -57,8 +57,8 @@ class Section:
         """Nothing would be executed: only whitespace, comments and bare `;`."""
         if self.statements:
             return False
-        if self.store == "cassandra":
-            return True  # the CQL splitter found no statement: all comments and whitespace
+        if not store_kind(self.store).transactional:
+            return True  # statements are split at parse time: none found means all comments and whitespace
         return sql_is_blank(self.text)
 
 

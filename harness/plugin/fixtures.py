@@ -6,7 +6,7 @@ Override ``harness_config`` (or set the settings) to point the built-in checks a
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,12 @@ def fresh_databases(request: pytest.FixtureRequest, stores: Sequence[str]) -> Da
         values["cassandra"] = request.getfixturevalue("cassandra_server")
         values["keyspace"] = request.getfixturevalue("cassandra_keyspace")
     return Databases(**values)
+
+
+@pytest.fixture
+def harness_fresh_databases(request: pytest.FixtureRequest) -> Callable[[Sequence[str]], Databases]:
+    """A function giving this test fresh databases of the stores it names (the built-in checks use it)."""
+    return lambda stores: fresh_databases(request, stores)
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 Pure: takes a parsed Contract and the introspected models (None for a store that was not introspected,
 whose checks are then skipped) and returns Findings. Messages start with the store prefix (``PG`` /
-``C``) and the table, e.g. ``PG users.email: contract string, database integer``.
+``C``) and the table, e.g. ``PG users.email: contract string, database integer``; collections
+read the same (``C user_tags.tags: contract List~string~, database set<text>``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ class Finding:
 
 
 def _resolve(model: SchemaModel, store_type: str) -> str:
-    """A PostgreSQL domain stands for its base type; an enum for text (it stores labels)."""
+    """A PostgreSQL domain stands for its base type; an enum for text (it stores labels); in arrays too."""
+    if model.store == "postgres" and store_type.strip().endswith("[]"):
+        return _resolve(model, store_type.strip()[:-2]) + "[]"
     base = schema_types.base_type(store_type)
     domain = next((d for d in model.domains if d.name == base), None)
     if domain is not None:

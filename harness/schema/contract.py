@@ -4,6 +4,13 @@ Pure text -> data. Each class is a table; its prefix names the store (``PG_`` ->
 cassandra) and the rest, CamelCase -> snake_case, is the table name. ``A "1" --> "many" B`` relations
 and ``A ..> B : label`` links are kept with their lines for the comparison. Every malformed line is
 collected, then one ContractError lists them all with file and line.
+
+Members are ``+type name`` or ``name: type``. Types may be mermaid generics (``List~string~``,
+``Set~uuid~``, ``Map~string,int~``, nested ``List~Map~string,int~~``; see harness.schema.types); a
+member's type is kept normalised (``Map~string, int~`` -> ``Map~string,int~``, ``list~T~`` ->
+``List~T~``). Mermaid's own documentation says a comma inside a generic may not render in every
+version; the contract reads it all the same. ``name: type`` may hold a type of several words
+(``at: timestamp with time zone``), ``+type name`` may not (a blank is allowed only after a comma).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.schema.model import Store
+from harness.schema.typeexpr import TypeSyntaxError, parse_type
 
 DEFAULT_PREFIXES: Mapping[str, Store] = {"PG_": "postgres", "C_": "cassandra"}
 
@@ -114,8 +122,8 @@ _CLASS_RE = re.compile(
     rf"^class\s+(?P<name>{_IDENT})\s*(?:\[\"[^\"]*\"\])?\s*(?::::\w+)?\s*(?P<brace>\{{)?\s*(?P<close>\}})?$"
 )
 _MEMBER_OUTSIDE_RE = re.compile(rf"^(?P<cls>{_IDENT})\s*:\s*(?P<member>.+)$")
-_NAME_TYPE_RE = re.compile(rf"^(?P<name>{_IDENT})\s*:\s*(?P<type>\S+)$")
-_TYPE_NAME_RE = re.compile(rf"^(?P<type>[^\s:]+)\s+(?P<name>{_IDENT})$")
+_NAME_TYPE_RE = re.compile(rf"^(?P<name>{_IDENT})\s*:\s*(?P<type>[^:]+)$")
+_TYPE_NAME_RE = re.compile(rf"^(?P<type>[^\s:](?:[^:]*[^\s:])?)\s+(?P<name>{_IDENT})$")
 _IGNORED = ("direction ", "note ", "note\t", "classDef ", "cssClass ", "style ", "click ", "callback ",
             "link ")  # fmt: skip
 _FENCE_RE = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>\S*)")
@@ -149,9 +157,17 @@ def _parse_member(text: str) -> tuple[str, str] | str:
     body = body.rstrip("$*").strip()
     if "(" in body:
         return f"'{text.strip()}' is a method; the contract lists columns only ('+type name')"
-    m = _NAME_TYPE_RE.match(body) or _TYPE_NAME_RE.match(body)
+    m = _NAME_TYPE_RE.match(body)
+    if m is None:
+        m = _TYPE_NAME_RE.match(body)
+        # '+type name' allows a blank only after a comma (Map~string, int~); '+int x y' is no member
+        if m and re.search(r"\s", re.sub(r"\s*,\s*", ",", m.group("type"))):
+            m = None
     if m:
-        return m.group("name"), m.group("type")
+        try:
+            return m.group("name"), str(parse_type(m.group("type")))
+        except TypeSyntaxError as exc:
+            return f"member {m.group('name')}: {exc}"
     if re.fullmatch(_IDENT, body):
         return f"member '{body}' has no type; write '+type {body}' or '{body}: type'"
     return f"cannot read member '{text.strip()}'; write '+type name' or 'name: type'"

@@ -13,6 +13,7 @@ from pathlib import Path
 from harness.checks.registry import applicable
 from harness.checks.target import Project
 from harness.config import Settings
+from harness.errors import ConfigError
 from harness.verify.report import CheckResult, line, report, write_junit
 from harness.verify.run import ServerPool, run_check
 
@@ -32,9 +33,22 @@ def _header(settings: Settings, project: Project, say: Say) -> None:
             f"server explicitly with {settings.spell('pg_url')} / {settings.spell('cassandra_hosts')}")  # fmt: skip
 
 
+def require_extra() -> None:
+    """`verify` needs the `verify` extra; without it, one line naming the extra instead of a failure mid-run."""
+    import importlib.util
+
+    missing = [name for name in ("hypothesis", "pytest") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(
+            f"harness verify needs the 'verify' extra (missing: {', '.join(missing)}): "
+            "pip install 'migrations-harness[verify]'"
+        )
+
+
 def verify(settings: Settings, say: Say, *, only: list[str] | None = None) -> tuple[list[CheckResult], list[str]]:
     """Run every applicable check; returns the results and the servers used. Raises HarnessError when it cannot
     start (bad configuration, unreadable migrations or contract)."""
+    require_extra()
     project = Project.load(settings)
     _header(settings, project, say)
     pool = ServerPool(settings, say)

@@ -14,6 +14,7 @@ from harness.stores.cassandra.store import LOCK_NAME, LOCK_TABLE
 from tests.db.applier_support import copy_migrations, harness, harness_process
 
 pytestmark = pytest.mark.cassandra
+ONE_REPLICA = "{'class': 'SimpleStrategy', 'replication_factor': 1}"
 
 
 @pytest.fixture
@@ -85,10 +86,14 @@ def test_up_status_down_and_reset_on_the_project_migrations(cs_env, cql, cassand
 
 
 def test_reset_empties_only_its_keyspace_and_a_token_makes_it_one_shot(cs_env, cql, cassandra_keyspace, capsys):
-    write(cs_env, "001_a.cql", "CREATE TYPE addr (street text);\nCREATE TABLE a (id int PRIMARY KEY, home frozen<addr>);\n")
+    write(
+        cs_env,
+        "001_a.cql",
+        "CREATE TYPE addr (street text);\nCREATE TABLE a (id int PRIMARY KEY, home frozen<addr>);\n",
+    )
     args = ("--migrations-dir", str(cs_env))
     assert harness(capsys, "cassandra", "up", *args).code == 0
-    cql.execute("CREATE KEYSPACE IF NOT EXISTS bystander_ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+    cql.execute(f"CREATE KEYSPACE IF NOT EXISTS bystander_ks WITH replication = {ONE_REPLICA}")
     cql.execute("CREATE TABLE IF NOT EXISTS bystander_ks.kept (id int PRIMARY KEY)")
     try:
         first = harness(capsys, "cassandra", "reset", f"--yes={cassandra_keyspace}", "--once", "deploy-7", *args)
@@ -324,7 +329,9 @@ def test_a_lease_left_by_a_dead_process_on_this_host_is_taken_over_at_once(cs_en
 
 def test_a_comment_only_file_is_applied_as_a_recorded_no_op_and_says_so(cs_env, cql, cassandra_keyspace, capsys):
     write(cs_env, "001_a.cql", "CREATE TABLE a (id int PRIMARY KEY);\n")
-    write(cs_env, "002_placeholder.cql", "// This version was used by a reverted change; kept so numbers stay stable.\n")
+    write(
+        cs_env, "002_placeholder.cql", "// This version was used by a reverted change; kept so numbers stay stable.\n"
+    )
     write(cs_env, "003_b.cql", "/* Licensed to you under the MIT licence. */\nCREATE TABLE b (id int PRIMARY KEY);\n")
     result = harness(capsys, "cassandra", "up", "--migrations-dir", str(cs_env))
     assert result.code == 0, result.err
@@ -333,7 +340,7 @@ def test_a_comment_only_file_is_applied_as_a_recorded_no_op_and_says_so(cs_env, 
 
 
 def test_baseline_records_without_running_and_refuses_a_ledger_with_rows(cs_env, cql, cassandra_keyspace, capsys):
-    cql.execute(f"CREATE KEYSPACE \"{cassandra_keyspace}\" WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}")
+    cql.execute(f'CREATE KEYSPACE "{cassandra_keyspace}" WITH replication = {ONE_REPLICA}')
     cql.execute(f'CREATE TABLE "{cassandra_keyspace}".a (id int PRIMARY KEY)')  # made by another tool
     write(cs_env, "001_a.cql", "CREATE TABLE a (id int PRIMARY KEY);\n")
     write(cs_env, "002_b.cql", "CREATE TABLE b (id int PRIMARY KEY);\n")

@@ -52,9 +52,7 @@ def test_sections_run_in_order_each_with_its_own_transaction_option_and_roll_bac
     assert "log" not in tables(pg_conn) and ledger(pg_conn) == []
 
 
-def test_a_failure_in_section_two_is_recorded_there_never_as_applied_and_resumes_after_the_fix(
-    pg_env, pg_conn, capsys
-):
+def test_a_failure_in_section_two_is_recorded_there_never_as_applied_and_resumes_after_the_fix(pg_env, pg_conn, capsys):
     path = write(pg_env, "1_log.sql", THREE_SECTIONS.format(divisor="1/0"))
     failed = harness(capsys, "postgres", "up")
     assert failed.code == 2

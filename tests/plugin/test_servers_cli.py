@@ -33,8 +33,9 @@ def test_servers_up_exports_a_server_that_a_test_run_uses_and_down_removes_it(ex
     try:
         assert up.returncode == 0, up.stderr
         exports = dict(line.removeprefix("export ").split("=", 1) for line in up.stdout.splitlines())
-        assert set(exports) == {"DATABASE_URL"}
+        assert set(exports) == {"DATABASE_URL", "HARNESS_PG_URL"}
         url = exports["DATABASE_URL"].strip("'")
+        assert exports["HARNESS_PG_URL"].strip("'") == url
         again = harness_cli(isolated_env, "servers", "up", "--only", "postgres", "--provider", "local")
         assert again.stdout == up.stdout, "a second `up` reuses the running server"
 
@@ -43,10 +44,14 @@ def test_servers_up_exports_a_server_that_a_test_run_uses_and_down_removes_it(ex
 
         project = example_project(SMOKE)
         env = {k: v for k, v in isolated_env.items() if k != "HARNESS_PROVIDER"}
-        result = run(pytest_command("-k", "smoke"), project, {**env, "DATABASE_URL": url})
+        exported = {k: v.strip("'") for k, v in exports.items()}
+        result = run(pytest_command("-k", "smoke"), project, {**env, **exported})
         assert result.returncode == 0, result.stdout + result.stderr
         assert "harness: postgres from external (server given by environment or option)" in result.stdout
         assert "1 passed" in result.stdout
+        # DATABASE_URL alone (a shell pointing at some server) is never used: the run starts its own.
+        alone = run(pytest_command("-k", "smoke"), project, {**env, "DATABASE_URL": url})
+        assert alone.returncode == 1 and "assert 'local' == 'external'" in alone.stdout
     finally:
         down = harness_cli(isolated_env, "servers", "down")
     assert down.returncode == 0 and "stopped: postgres" in down.stderr

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 
 from harness import applier
+from harness.checks.target import cassandra_settings
 from harness.migrations import discover
-from harness.settings import CassandraSettings, open_store
+from harness.stores.cassandra.store import open_cassandra
 from tests.db.applier_support import REPO
 
 pytestmark = pytest.mark.cassandra
@@ -20,8 +21,7 @@ BASE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def migrated(cassandra_server, cassandra_session, cassandra_keyspace):
-    settings = CassandraSettings.for_server(cassandra_server, cassandra_keyspace)
-    store = open_store(settings)
+    store = open_cassandra(cassandra_settings(cassandra_server, cassandra_keyspace))
     try:
         applier.up(store, discover(REPO / "migrations" / "cassandra", "cassandra"), lambda _m: None)
     finally:

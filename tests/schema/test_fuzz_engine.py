@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from harness.settings import CassandraSettings, PostgresSettings, open_store
 
 from harness import applier
 from harness.fuzz import fuzz_cassandra, fuzz_postgres
@@ -21,7 +22,6 @@ from harness.migrations import discover
 from harness.plugin import HarnessConfig
 from harness.schema.contract import load_contract, parse_contract
 from harness.servers.base import CassandraServer
-from harness.settings import CassandraSettings, PostgresSettings, open_store
 from harness.stores.cassandra.introspect import introspect_cassandra
 from harness.stores.postgres.introspect import introspect_postgres
 

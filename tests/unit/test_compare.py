@@ -306,3 +306,117 @@ def test_families_for_cross_store_links() -> None:
     assert schema_types.families("cassandra", "frozen<list<text>>") == frozenset()
     assert schema_types.contract_families("bigint") == {"int"}
     assert schema_types.base_type("timestamp(3) with time zone") == "timestamp with time zone"
+
+
+# --- collections (mermaid generics) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("store", "contract", "db", "ok"),
+    [
+        ("cassandra", "List~string~", "list<text>", True),
+        ("cassandra", "List~string~", "frozen<list<text>>", True),
+        ("cassandra", "List~string~", "set<text>", False),
+        ("cassandra", "List~int~", "list<text>", False),
+        ("cassandra", "Set~uuid~", "set<uuid>", True),
+        ("cassandra", "Set~uuid~", "set<timeuuid>", True),
+        ("cassandra", "Set~uuid~", "list<uuid>", False),
+        ("cassandra", "Map~string,int~", "map<text, int>", True),
+        ("cassandra", "Map~string, int~", "frozen<map<text, bigint>>", True),
+        ("cassandra", "Map~string,int~", "map<int, text>", False),
+        ("cassandra", "Map~string,int~", "text", False),
+        ("cassandra", "List~Map~string,int~~", "list<frozen<map<text, int>>>", True),
+        ("cassandra", "Map~uuid,Set~string~~", "map<uuid, frozen<set<ascii>>>", True),
+        ("cassandra", "Map~uuid,Set~string~~", "map<uuid, frozen<list<text>>>", False),
+        ("cassandra", "string", "list<text>", False),
+        ("cassandra", "json", "map<text, text>", False),
+        ("cassandra", "tuple~int,string~", "frozen<tuple<int, text>>", True),
+        ("cassandra", "tuple~int,string~", "frozen<tuple<int, int>>", False),
+        ("cassandra", "vector~float,3~", "vector<float, 3>", True),
+        ("cassandra", "vector~float,3~", "vector<float, 4>", False),
+        ("cassandra", "address", "frozen<address>", True),
+        ("postgres", "List~string~", "text[]", True),
+        ("postgres", "List~string~", "character varying(20)[]", True),
+        ("postgres", "List~int~", "text[]", False),
+        ("postgres", "List~string~", "text", False),
+        ("postgres", "Set~uuid~", "uuid[]", True),
+        ("postgres", "Set~uuid~", "integer[]", False),
+        ("postgres", "List~List~int~~", "integer[]", True),
+        ("postgres", "List~timestamptz~", "timestamp(3) with time zone[]", True),
+        ("postgres", "Map~string,int~", "jsonb", True),
+        ("postgres", "Map~string,int~", "json", True),
+        ("postgres", "Map~string,string~", "hstore", True),
+        ("postgres", "Map~string,int~", "hstore", False),
+        ("postgres", "Map~string,int~", "text", False),
+        ("postgres", "Map~string,int~", "jsonb[]", False),
+        ("postgres", "List~Map~string,int~~", "jsonb[]", True),
+        ("postgres", "json", "text[]", False),
+        ("postgres", "int", "integer[]", False),
+        ("postgres", "text[]", "text[]", True),
+    ],
+)
+def test_collection_type_table(store: Store, contract: str, db: str, ok: bool) -> None:
+    assert schema_types.compatible(store, contract, db) is ok
+
+
+def _one_table(store: Store, name: str, *columns: Column) -> SchemaModel:
+    return SchemaModel(store, tables=(Table(name, columns),))
+
+
+def test_collection_mismatches_read_like_scalar_ones_both_ways() -> None:
+    contract = parse_contract(
+        "```mermaid\nclassDiagram\nclass C_UserTags {\n+uuid user_id\n+List~string~ tags\n+string note\n}\n"
+        "class PG_Docs {\n+int id\n+Map~string,int~ counts\n+Set~uuid~ refs\n+string title\n}\n```\n"
+    )
+    cs = _one_table(
+        "cassandra",
+        "user_tags",
+        col("user_id", "uuid", 0, kind="partition_key"),
+        col("tags", "set<text>", -1),
+        col("note", "list<text>", -1),
+    )
+    pg = _one_table(
+        "postgres",
+        "docs",
+        col("id", "integer", 1),
+        col("counts", "hstore", 2),
+        col("refs", "text[]", 3),
+        col("title", "text[]", 4),
+    )
+    assert [(f.code, f.message) for f in compare(contract, pg, cs)] == [
+        ("type-mismatch", "C user_tags.tags: contract List~string~, database set<text>"),
+        ("type-mismatch", "C user_tags.note: contract string, database list<text>"),
+        ("type-mismatch", "PG docs.counts: contract Map~string,int~, database hstore"),
+        ("type-mismatch", "PG docs.refs: contract Set~uuid~, database text[]"),
+        ("type-mismatch", "PG docs.title: contract string, database text[]"),
+    ]
+
+
+def test_matching_collections_give_no_findings() -> None:
+    contract = parse_contract(
+        "```mermaid\nclassDiagram\nclass C_UserTags {\n+uuid user_id\n+List~string~ tags\n"
+        "+Map~string,int~ counts\n}\nclass PG_Docs {\n+int id\n+Set~mood~ moods\n+List~string~ labels\n}\n```\n"
+    )
+    cs = _one_table(
+        "cassandra",
+        "user_tags",
+        col("user_id", "uuid", 0, kind="partition_key"),
+        col("tags", "frozen<list<text>>", -1),
+        col("counts", "map<text, int>", -1),
+    )
+    pg = SchemaModel(
+        "postgres",
+        tables=(Table("docs", (col("id", "integer", 1), col("moods", "mood[]", 2), col("labels", "mood[]", 3))),),
+        enums=(Enum("mood", ("ok",)),),
+    )
+    assert compare(contract, pg, cs) == []
+
+
+def test_collection_of_an_unknown_type_is_reported_as_unknown() -> None:
+    contract = parse_contract("```mermaid\nclassDiagram\nclass PG_A {\n+List~money~ prices\n}\n```\n")
+    pg = _one_table("postgres", "a", col("prices", "numeric[]", 1))
+    [finding] = compare(contract, pg, None)
+    assert finding.code == "unknown-type"
+    assert finding.message.startswith("PG a.prices: contract type List~money~ is not in the postgres type table")
+    assert schema_types.is_known("postgres", "List~Map~string,int~~")
+    assert not schema_types.is_known("postgres", "tuple~int,int~")

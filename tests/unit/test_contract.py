@@ -253,3 +253,63 @@ def test_load_contract(tmp_path: Path) -> None:
     assert load_contract(path).path == str(path)
     with pytest.raises(ContractError, match="cannot read the contract"):
         load_contract(tmp_path / "missing.md")
+
+
+# --- mermaid generics ---------------------------------------------------------------------------------
+
+
+def test_generic_member_types_are_read_and_normalised() -> None:
+    c = parse_contract(
+        block(
+            "class C_UserTags {\n"
+            "  +List~string~ tags\n"
+            "  ids: Set~uuid~\n"
+            "  +Map~string,int~ counts\n"
+            "  +Map~string, int~ spaced\n"
+            "  -list~text~ lower\n"
+            "  ~List~Map~string,int~~ nested\n"
+            "  deep : Map~string,List~Set~uuid~~~\n"
+            "  at: timestamp with time zone\n"
+            "  +frozen~tuple~int,text~~ pair\n"
+            "}\n"
+            "C_UserTags : +Set~int~ outside"
+        )
+    )
+    assert [(m.name, m.type) for m in c.classes["C_UserTags"].members] == [
+        ("tags", "List~string~"),
+        ("ids", "Set~uuid~"),
+        ("counts", "Map~string,int~"),
+        ("spaced", "Map~string,int~"),
+        ("lower", "List~text~"),
+        ("nested", "List~Map~string,int~~"),
+        ("deep", "Map~string,List~Set~uuid~~~"),
+        ("at", "timestamp with time zone"),
+        ("pair", "frozen~tuple~int,text~~"),
+        ("outside", "Set~int~"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("member", "reason"),
+    [
+        ("+List~~ tags", "member tags: 'List~' opens type arguments but names none; write List~type~"),
+        ("+Map~string~ counts",
+         "member counts: Map takes 2 type arguments (Map~K,V~), 'Map~string~' has 1 type argument"),
+        ("tags: List~string,int~",
+         "member tags: List takes 1 type argument (List~T~), 'List~string,int~' has 2 type arguments"),
+        ("+List tags", "member tags: List takes 1 type argument (List~T~), 'List' has no type argument"),
+        ("+List~string tags", "member tags: 'List~' is not closed with '~' in 'List~string'"),
+        ("tags: List~string", "member tags: 'List~' is not closed with '~' in 'List~string'"),
+        ("+List~string~~ tags", "member tags: unexpected '~' in type 'List~string~~'"),
+        ("counts: Map~string,~", "member counts: expected a type name, found '~' in 'Map~string,~'"),
+        ("+Set~uuid~ x y", "cannot read member '+Set~uuid~ x y'; write '+type name' or 'name: type'"),
+    ],
+)  # fmt: skip
+def test_malformed_generic_names_its_line_and_cause(member: str, reason: str) -> None:
+    problems = errors_of(block(f"class C_T {{\n+uuid id\n{member}\n}}"))
+    assert problems == [(7, f"class C_T: {reason}")]
+
+
+def test_malformed_generic_error_message_names_file_and_line() -> None:
+    with pytest.raises(ContractError, match=r"^docs/README\.md:6: class PG_A: member m: Map takes 2 type arguments"):
+        parse_contract(block("class PG_A {\n+Map~string~ m\n}"), path="docs/README.md")

@@ -222,7 +222,10 @@ def test_multi_section_files_keep_each_pair_with_its_own_lines_and_options(tmp_p
 
 
 def test_a_cassandra_multi_section_file_applies_the_statements_of_every_up_in_order(tmp_path: Path) -> None:
-    text = "-- migrate:up\nCREATE TABLE a (k int PRIMARY KEY);\n-- migrate:down\nDROP TABLE a;\n-- migrate:up\nCREATE TABLE b (k int PRIMARY KEY);\n"
+    text = (
+        "-- migrate:up\nCREATE TABLE a (k int PRIMARY KEY);\n-- migrate:down\nDROP TABLE a;\n"
+        "-- migrate:up\nCREATE TABLE b (k int PRIMARY KEY);\n"
+    )
     migration = parse_migration(write(tmp_path, "1_a.cql", text), "cassandra")
     assert [s.line for s in migration.up_statements] == [2, 6]
     assert not migration.has_down and not migration.reversible
@@ -335,7 +338,9 @@ def test_a_cassandra_file_of_only_comments_is_a_deliberate_no_op(tmp_path: Path,
 
 
 def test_an_empty_cassandra_up_section_is_a_no_op_with_a_down(tmp_path: Path) -> None:
-    migration = parse_migration(write(tmp_path, "001_a.cql", "-- migrate:up\n;\n-- migrate:down\nDROP TABLE a;"), "cassandra")
+    migration = parse_migration(
+        write(tmp_path, "001_a.cql", "-- migrate:up\n;\n-- migrate:down\nDROP TABLE a;"), "cassandra"
+    )
     assert migration.is_noop and not migration.comment_only and migration.reversible
 
 
@@ -412,7 +417,7 @@ def test_discover_of_a_file_instead_of_a_directory_is_a_config_error(tmp_path: P
 
 def test_unknown_store_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown store 'mysql'"):
-        discover(tmp_path, "mysql")  # type: ignore[arg-type]
+        discover(tmp_path, "mysql")
 
 
 # --- new_migration -------------------------------------------------------------------------------

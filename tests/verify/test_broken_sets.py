@@ -18,7 +18,8 @@ import pytest
 from harness.checks.fuzz import check_fuzz
 from harness.checks.roundtrip import check_roundtrip
 from harness.checks.schema import check_schema
-from harness.checks.target import CheckFailure, Target
+from harness.checks.target import CheckFailure, Databases, Project, Target
+from harness.config import load_settings
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -38,7 +39,10 @@ EXPECTED: dict[str, tuple[str, str] | None] = {
     "missing_fk": ("schema", 'PG posts -> authors: no foreign key (relation "writes")'),
     "missing_cassandra_column": ("schema", "C events.content: column missing"),
     "narrow_column": ("fuzz-postgres", "PG posts.body"),
-    "irreversible": ("updown-postgres", "PG 3_backfill_bodies.sql: irreversible (no down section)"),
+    "irreversible": (
+        "updown-postgres",
+        "PG 3_backfill_bodies.sql: irreversible (its down section is empty: rolling back is a no-op)",
+    ),
     "pg_down_deletes_rows": (
         "updown-postgres",
         "PG 3_create_tags.sql: a row of an untouched table did not survive up and down: ",
@@ -71,6 +75,17 @@ def cases() -> list[tuple[str, str]]:
     return out
 
 
+def load_project(project: Path, **settings: Any) -> Project:
+    """The project as `verify` reads it: its own directories and contract, plus the given settings."""
+    flags = {
+        "postgres_migrations": project / "postgres",
+        "cassandra_migrations": project / "cassandra",
+        "contract": project / "README.md",
+        **settings,
+    }
+    return Project.load(load_settings(flags=flags, cwd=project, env={}))
+
+
 def run_check(check: str, target: Target) -> list[str]:
     if check == "schema":
         return check_schema(target)
@@ -86,8 +101,7 @@ def test_a_broken_set_fails_exactly_its_intended_check(name, check, request, tmp
     if "cassandra" in check or check == "schema":
         target_dbs["cassandra"] = request.getfixturevalue("cassandra_server")
         target_dbs["keyspace"] = request.getfixturevalue("cassandra_keyspace")
-    project = materialize(name, tmp_path)
-    target = Target(migrations_dir=project, contract=project / "README.md", **target_dbs)
+    target = Target(load_project(materialize(name, tmp_path)), Databases(**target_dbs))
     expected = EXPECTED[name]
     if expected is None or expected[0] != check:
         run_check(check, target)  # must pass: no false alarm
@@ -98,22 +112,34 @@ def test_a_broken_set_fails_exactly_its_intended_check(name, check, request, tmp
 
 
 def test_irreversible_is_allowed_up_to_the_minimum_downgrade(pg_url, tmp_path):
-    project = materialize("irreversible", tmp_path)
-    target = Target(migrations_dir=project, contract=project / "README.md", postgres_url=pg_url, minimum_downgrade="3")
-    notes = check_roundtrip(target, "postgres")
-    assert notes == ["PG 3_backfill_bodies.sql: irreversible, allowed by the minimum downgrade"]
+    project = load_project(materialize("irreversible", tmp_path), postgres_minimum_downgrade="3")
+    notes = check_roundtrip(Target(project, Databases(postgres_url=pg_url)), "postgres")
+    assert notes == [
+        "PG: 1 down section(s) not checked (irreversible, allowed by the policy); the ups, the rows of untouched "
+        "tables and a replay of the whole history were checked"
+    ]
+
+
+def test_irreversible_without_a_policy_names_the_settings_that_would_allow_it(pg_url, tmp_path):
+    project = load_project(materialize("irreversible", tmp_path))
+    with pytest.raises(CheckFailure) as failure:
+        check_roundtrip(Target(project, Databases(postgres_url=pg_url)), "postgres")
+    assert "--postgres-minimum-downgrade 3" in str(failure.value) and "--postgres-up-only true" in str(failure.value)
+
+
+def test_an_up_only_store_is_checked_for_what_still_applies(cassandra_server, cassandra_keyspace, tmp_path):
+    project = materialize("good", tmp_path)
+    plain = project / "cassandra" / "002_plain.cql"
+    plain.write_text("CREATE TABLE tags (name text PRIMARY KEY);\n")  # no markers: up-only, as the seed writes CQL
+    loaded = load_project(project, cassandra_up_only=True)
+    databases = Databases(cassandra=cassandra_server, keyspace=cassandra_keyspace)
+    notes = check_roundtrip(Target(loaded, databases), "cassandra")
+    assert any("1 down section(s) not checked" in n for n in notes)
 
 
 def test_strict_links_turn_the_cross_store_type_mismatch_into_an_error(pg_url, cassandra_server, cassandra_keyspace):
-    contract_dir = CORPUS / "good"
-    target = Target(
-        migrations_dir=contract_dir,
-        contract=contract_dir / "README.md",
-        postgres_url=pg_url,
-        cassandra=cassandra_server,
-        keyspace=cassandra_keyspace,
-        strict_links=True,
-    )
+    databases = Databases(postgres_url=pg_url, cassandra=cassandra_server, keyspace=cassandra_keyspace)
+    target = Target(load_project(CORPUS / "good", strict_links=True), databases)
     with pytest.raises(CheckFailure) as failure:
         check_schema(target)
     assert "C events.author_id ..> PG authors.id: uuid vs integer" in str(failure.value)
@@ -123,9 +149,9 @@ def test_verify_command_reports_a_finding_and_exits_one(postgres_server, cassand
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
-        "DATABASE_URL": postgres_server.url,
-        "CASSANDRA_HOSTS": ",".join(cassandra_server.contact_points),
-        "CASSANDRA_PORT": str(cassandra_server.port),
+        "HARNESS_PG_URL": postgres_server.url,
+        "HARNESS_CASSANDRA_HOSTS": ",".join(cassandra_server.contact_points),
+        "HARNESS_CASSANDRA_PORT": str(cassandra_server.port),
         "CASSANDRA_LOCAL_DC": cassandra_server.local_datacenter,
     }
     bad = materialize("type_drift", tmp_path)
@@ -149,5 +175,31 @@ def test_verify_exits_two_when_the_checks_cannot_run(tmp_path):
            str(project / "README.md"), "--provider", "external"]  # fmt: skip
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "no postgres server given: set DATABASE_URL" in result.stdout
-    assert "NOT verified" in result.stdout
+    assert result.stderr.startswith("Error: no postgres server:") and len(result.stderr.splitlines()) == 1
+
+
+def test_a_diagram_drawn_by_harness_diagram_is_a_contract_that_verify_accepts(
+    postgres_server, cassandra_server, tmp_path
+):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "HARNESS_PG_URL": postgres_server.url,
+        "HARNESS_CASSANDRA_HOSTS": ",".join(cassandra_server.contact_points),
+        "HARNESS_CASSANDRA_PORT": str(cassandra_server.port),
+    }
+    project = materialize("good", tmp_path)
+    (project / "README.md").unlink()  # a team without a diagram
+    dirs = ["--postgres-migrations", str(project / "postgres"), "--cassandra-migrations", str(project / "cassandra")]
+    drawn = subprocess.run([sys.executable, "-m", "harness.cli", "diagram", *dirs], env=env, cwd=project,
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert drawn.returncode == 0, drawn.stderr
+    assert drawn.stdout.startswith("```mermaid\nclassDiagram") and "class PG_Posts {" in drawn.stdout
+    (project / "DIAGRAM.md").write_text(drawn.stdout)
+    verified = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "verify", *dirs, "--contract", str(project / "DIAGRAM.md"),
+         "--only", "schema"],
+        env=env, cwd=project, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "verified: 1 of 1 checks passed" in verified.stdout

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from harness.errors import StoreError
 from harness.stores.base import Notify
-from harness.stores.cassandra.conn import connect
+from harness.stores.cassandra.conn import connect, endpoint
 from harness.stores.cassandra.keyspace import Replication, quote
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def _run(settings: CassandraSettings, cql: str, what: str) -> None:
     try:
-        cluster, session = connect(settings.server())
+        cluster, session = connect(endpoint(settings))
     except Exception as exc:
         raise StoreError(f"cannot connect to Cassandra to {what}: {exc}") from None
     try:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.servers.base import CassandraServer
+
+if TYPE_CHECKING:
+    from harness.config import CassandraSettings
+
+
+def endpoint(settings: CassandraSettings) -> CassandraServer:
+    """The server a store's settings point at."""
+    return CassandraServer(
+        settings.hosts, settings.port, settings.local_dc, username=settings.username, password=settings.password
+    )
 
 
 def driver() -> Any:

@@ -17,7 +17,7 @@ from harness.errors import StoreError
 from harness.migrations import Migration
 from harness.servers.base import CassandraServer
 from harness.stores.base import APPLIED, BASELINED, FAILED, AppliedMigration, Notify, ResetResult
-from harness.stores.cassandra.conn import connect
+from harness.stores.cassandra.conn import connect, endpoint
 from harness.stores.cassandra.keyspace import Replication, empty_keyspace, quote
 from harness.stores.cassandra.lease import LOCK_NAME, LOCK_TABLE, Lease
 
@@ -289,7 +289,10 @@ class CassandraStore:
         ).one()
         if exists is None:
             return False
-        return self._exec(f"SELECT reset_token FROM {self.qks}.{RESETS} WHERE reset_token = %s", (token,)).one() is not None
+        return (
+            self._exec(f"SELECT reset_token FROM {self.qks}.{RESETS} WHERE reset_token = %s", (token,)).one()
+            is not None
+        )
 
     def snapshot(self) -> SchemaModel:
         from harness.stores.cassandra.introspect import introspect_cassandra
@@ -315,7 +318,7 @@ def _took_effect(k: int) -> str:
 def open_cassandra(settings: CassandraSettings, *, create: bool = False, notify: Notify = _quiet) -> CassandraStore:
     """The registry's factory: a live store from settings (the keyspace is created when missing)."""
     return CassandraStore(
-        settings.server(),
+        endpoint(settings),
         settings.keyspace,
         replication=Replication.parse(settings.replication),
         lock=settings.lock,
