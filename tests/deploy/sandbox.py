@@ -193,17 +193,11 @@ def make_sandbox(tmp_path: Path) -> Sandbox:
     return Sandbox(bin_dir, repo)
 
 
+EXAMPLE = ROOT / "examples" / "seed-layout"
+
+
 def lay_out_seed_repo(repo: Path) -> Path:
-    """A team repository shaped like the seed (dbmate files, plain CQL, README contract, harness.toml),
-    holding this repository's migrations."""
-    shutil.copytree(ROOT / "migrations" / "postgres", repo / "postgres" / "db" / "migrations")
-    shutil.copytree(ROOT / "migrations" / "cassandra", repo / "cassandra" / "migrations")
-    shutil.copy(ROOT / "migrations" / "README.md", repo / "README.md")
-    (repo / "harness.toml").write_text(
-        'postgres_migrations = "postgres/db/migrations"\n'
-        'cassandra_migrations = "cassandra/migrations"\n'
-        'contract = "README.md"\n'
-        'keyspace = "app"\n',
-        encoding="utf-8",
-    )
+    """A team repository shaped like the seed: a copy of examples/seed-layout (dbmate files, plain CQL, the README
+    contract, harness.toml), without its Dockerfile, so deploy.sh generates one unless a test puts it back."""
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("Dockerfile", "__pycache__", ".pytest_cache"))
     return repo

@@ -12,7 +12,7 @@ import pytest
 
 from .chart import ROOT, render
 from .jobs import find, manifests
-from .sandbox import DEPLOY, DIGEST, TOOLS, Sandbox, make_sandbox
+from .sandbox import DEPLOY, DIGEST, EXAMPLE, TOOLS, Sandbox, make_sandbox
 
 pytestmark = pytest.mark.deploy
 
@@ -77,7 +77,7 @@ def test_dry_run_from_a_team_repository_prints_manifests_that_validate(sandbox: 
 def test_the_default_tag_follows_the_migrations(sandbox: Sandbox) -> None:
     first = images(sandbox.deploy("--dry-run").out)
     assert images(sandbox.deploy("--dry-run").out) == first, "the same migrations give the same tag"
-    cql = sandbox.repo / "cassandra" / "migrations" / "005_add_index.cql"
+    cql = sandbox.repo / "cassandra" / "migrations" / "006_add_index.cql"
     cql.write_text("-- migrate:up\nSELECT now() FROM system.local;\n", encoding="utf-8")
     changed = images(sandbox.deploy("--dry-run").out)
     assert changed != first, "a new migration gives a new tag"
@@ -146,8 +146,8 @@ def test_the_generated_dockerfile_copies_only_the_migrations(tools: Sandbox) -> 
         "COPY cassandra/ /migrations/cassandra/",
         "COPY contract.md /migrations/contract.md",
     ]
-    pg = sorted(p.name for p in (ROOT / "migrations" / "postgres").iterdir())
-    cql = sorted(p.name for p in (ROOT / "migrations" / "cassandra").iterdir())
+    pg = sorted(p.name for p in (EXAMPLE / "postgres" / "db" / "migrations").iterdir())
+    cql = sorted(p.name for p in (EXAMPLE / "cassandra" / "migrations").iterdir())
     expected = ["Dockerfile", "cassandra/" + cql[0], "contract.md", "postgres/" + pg[0]]
     assert set(expected) <= set(run.build["files"])
     assert len(run.build["files"]) == len(pg) + len(cql) + 2, "nothing else of the repository is sent"

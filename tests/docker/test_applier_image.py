@@ -10,7 +10,6 @@ service, and run locked down as the chart's security contexts say.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -21,13 +20,14 @@ import pytest
 from harness.servers.docker import docker_available, image_present
 from tests.deploy.chart import ROOT
 from tests.deploy.job_runs import both_stores, cassandra_values, postgres_values, run_drift, run_job
-from tests.deploy.sandbox import lay_out_seed_repo
+from tests.deploy.sandbox import EXAMPLE
 
 pytestmark = pytest.mark.docker
 
 BASE = os.environ.get("HARNESS_APPLIER_IMAGE", "harness/migrations:local")
-EXAMPLE = ROOT / "examples" / "seed-layout"
 PG_MIGRATIONS = len(list((ROOT / "migrations" / "postgres").glob("*.sql")))
+TEAM_PG = sorted(p.name.split("_")[0] for p in (EXAMPLE / "postgres" / "db" / "migrations").glob("*.sql"))
+TEAM_CQL = sorted(p.name.split("_")[0] for p in (EXAMPLE / "cassandra" / "migrations").glob("*.cql"))
 
 
 def docker(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -49,16 +49,9 @@ def base_image() -> str:
 
 
 @pytest.fixture(scope="module")
-def team_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The example team's image: its two-line Dockerfile FROM the base, over a repository in the seed's layout
-    (the example's own migrations when it has them, else a copy of this repository's in that shape)."""
-    repo = tmp_path_factory.mktemp("team")
-    if (EXAMPLE / "postgres").is_dir():
-        shutil.copytree(EXAMPLE, repo, dirs_exist_ok=True)
-    else:
-        lay_out_seed_repo(repo)
-        shutil.copy(EXAMPLE / "Dockerfile", repo / "Dockerfile")
-    tag = build(f"harness/team-example:{uuid.uuid4().hex[:8]}", repo, repo / "Dockerfile")
+def team_image() -> Iterator[str]:
+    """The example team's image: examples/seed-layout built with its own two-line Dockerfile FROM the base."""
+    tag = build(f"harness/team-example:{uuid.uuid4().hex[:8]}", EXAMPLE, EXAMPLE / "Dockerfile")
     yield tag
     docker("image", "rm", "--force", tag)
 
@@ -98,7 +91,8 @@ def test_the_team_image_runs_the_postgres_job(team_image, tmp_path, pg_url, pg_c
     pg_conn.execute("CREATE TABLE doomed (id int)")
     ran = run_job("postgres", postgres_values(pg_url, "t-1" if reset else None), in_image(team_image, tmp_path))
     assert list(ran)[-1] == "harness postgres up"
-    assert pg_conn.execute("SELECT count(*) FROM schema_migrations").fetchone() == (PG_MIGRATIONS,)
+    versions = [r[0] for r in pg_conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+    assert versions == TEAM_PG
     assert (pg_conn.execute("SELECT to_regclass('public.doomed')").fetchone() == (None,)) is reset
 
 
@@ -110,7 +104,7 @@ def test_the_team_image_runs_the_jobs_then_the_drift_test(
     assert list(run_job("postgres", pg, runner)) == ["harness postgres wait", "harness postgres up"]
     assert list(run_job("cassandra", cassandra, runner)) == ["harness cassandra wait", "harness cassandra up"]
     rows = cassandra_session.execute(f"SELECT version FROM {cassandra_keyspace}.schema_migrations")
-    assert sorted(r.version for r in rows) == ["001", "002", "003", "004"]
+    assert sorted(r.version for r in rows) == TEAM_CQL
     clean = run_drift(both_stores(pg, cassandra), runner)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     pg_conn.execute("ALTER TABLE users ADD COLUMN nickname text")
