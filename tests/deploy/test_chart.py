@@ -7,84 +7,33 @@ bundled Kubernetes schemas in strict mode (unknown fields are errors).
 from __future__ import annotations
 
 import base64
-import copy
 from collections.abc import Iterator
 from typing import Any
 
-import helm_python
 import kubernetes_validate
 import pytest
 
-from .chart import CHART_DIR, lint, render, render_raw, reset_values
-from .jobs import Manifest, find
-from .pss import violations
+from .chart import lint, render, render_raw
+from .jobs import find
+from .scenarios import (
+    CASS_PASSWORD,
+    CASS_USER,
+    CREDENTIAL_ENV,
+    DIGEST,
+    EVERYTHING,
+    EXISTING,
+    KUBE_VERSIONS,
+    PG_PASSWORD,
+    PG_USER,
+    RESET,
+    SCENARIOS,
+    SECRET_VALUES,
+    containers,
+    hook,
+    pods,
+)
 
 pytestmark = pytest.mark.deploy
-
-# The oldest and newest Kubernetes minor versions we promise, plus whatever the package bundles last.
-KUBE_VERSIONS = sorted({"1.29.0", "1.33.0", f"{kubernetes_validate.latest_version()}.0"})
-
-PG_PASSWORD = "pg-Pa55-wörd-xyzzy"
-PG_USER = "pg-user-plugh"
-CASS_PASSWORD = "cass-Pa55-wörd-xyzzy"
-CASS_USER = "cass-user-plugh"
-SECRET_VALUES: dict[str, Any] = {
-    "postgresql": {"env": {"username": PG_USER, "password": PG_PASSWORD}},
-    "cassandra": {"env": {"username": CASS_USER, "password": CASS_PASSWORD}},
-}
-RESET: dict[str, Any] = reset_values()
-EXISTING: dict[str, Any] = {"existingSecret": "prod-db-credentials"}
-DIGEST = "sha256:" + "ab" * 32
-# Every value a real cluster may need, at once.
-EVERYTHING: dict[str, Any] = {
-    "image": {"repository": "registry.example/team/migrations", "digest": DIGEST},
-    "extraEnv": [{"name": "PGSSLROOTCERT", "value": "/etc/ssl/db/ca.crt"}],
-    "envFrom": [{"secretRef": {"name": "db-tls-settings"}}, {"configMapRef": {"name": "tuning"}, "prefix": "T_"}],
-    "extraVolumes": [{"name": "db-ca", "configMap": {"name": "db-ca-bundle"}}],
-    "extraVolumeMounts": [{"name": "db-ca", "mountPath": "/etc/ssl/db", "readOnly": True}],
-    "serviceAccount": {"create": True, "name": "migrator", "annotations": {"iam.example/role": "migrator"}},
-    "podLabels": {"team": "payments"},
-    "priorityClassName": "batch-low",
-}
-
-SCENARIOS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "secrets": SECRET_VALUES,
-    "reset": {**SECRET_VALUES, **RESET},
-    "existing-secret": {**SECRET_VALUES, **EXISTING},
-    "existing-secret-reset": {**EXISTING, **RESET},
-    "everything": {**SECRET_VALUES, **RESET, **EVERYTHING},
-    "postgres-only": {"cassandra": {"enabled": False}},
-}
-CREDENTIAL_ENV = {
-    "PGUSER": "postgresql-username",
-    "PGPASSWORD": "postgresql-password",
-    "CASSANDRA_USERNAME": "cassandra-username",
-    "CASSANDRA_PASSWORD": "cassandra-password",
-}
-
-
-def pods(docs: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:
-    """(owner, pod spec) of every pod the chart can start: the Jobs' templates and the test pod."""
-    for job in find(docs, "Job"):
-        yield job, job["spec"]["template"]["spec"]
-    for pod in find(docs, "Pod"):
-        yield pod, pod["spec"]
-
-
-def containers(docs: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:
-    for job, spec in pods(docs):
-        for container in [*spec.get("initContainers", []), *spec["containers"]]:
-            yield job, container
-
-
-def hook(doc: Manifest) -> tuple[set[str], int, set[str]]:
-    annotations = doc["metadata"].get("annotations", {})
-    return (
-        set(annotations["helm.sh/hook"].split(",")),
-        int(annotations["helm.sh/hook-weight"]),
-        set(annotations["helm.sh/hook-delete-policy"].split(",")),
-    )
 
 
 # --- lint and schema validation ------------------------------------------------------------------
@@ -309,62 +258,6 @@ def test_default_job_limits() -> None:
         )
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS)
-def test_every_pod_meets_the_restricted_pod_security_profile(scenario: str) -> None:
-    specs = list(pods(render(SCENARIOS[scenario])))
-    assert len(specs) >= 2, "the Jobs' pods and the test pod"
-    for owner, spec in specs:
-        assert violations(spec) == [], f"{owner['kind']} {owner['metadata']['name']}"
-
-
-@pytest.mark.parametrize(
-    "breach",
-    [
-        lambda spec: spec["volumes"].append({"name": "host", "hostPath": {"path": "/"}}),
-        lambda spec: spec["containers"][0]["securityContext"].update(allowPrivilegeEscalation=True),
-        lambda spec: spec["containers"][0]["securityContext"]["capabilities"].update(add=["NET_ADMIN"]),
-        lambda spec: spec["containers"][0]["securityContext"].update(runAsNonRoot=False),
-        lambda spec: spec["containers"][0]["securityContext"].update(seccompProfile={"type": "Unconfined"}),
-        lambda spec: spec.update(hostNetwork=True),
-        lambda spec: spec["containers"][0]["securityContext"].update(privileged=True),
-        lambda spec: spec["containers"][0].update(ports=[{"containerPort": 80, "hostPort": 80}]),
-    ],
-    ids=["hostPath", "escalation", "capability", "root", "seccomp", "hostNetwork", "privileged", "hostPort"],
-)
-def test_the_restricted_profile_check_can_fail(breach: Any) -> None:
-    (_, spec), *_ = pods(render())
-    breach(spec)
-    assert violations(spec), "the check must catch this breach"
-
-
-@pytest.mark.parametrize("scenario", SCENARIOS)
-def test_security_contexts(scenario: str) -> None:
-    values = SCENARIOS[scenario]
-    docs = render(values)
-    for _, spec in pods(docs):
-        pod = spec["securityContext"]
-        assert pod["runAsNonRoot"] is True and pod["runAsUser"] == 10001
-        assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
-        assert spec["automountServiceAccountToken"] is False
-        assert spec["enableServiceLinks"] is False
-        assert spec["restartPolicy"] == "Never"
-        volumes = {v["name"]: v for v in spec["volumes"]}
-        assert "emptyDir" in volumes["tmp"]
-    for _, container in containers(docs):
-        ctx = container["securityContext"]
-        assert ctx["runAsNonRoot"] is True
-        assert ctx["readOnlyRootFilesystem"] is True
-        assert ctx["allowPrivilegeEscalation"] is False
-        assert ctx["privileged"] is False
-        assert ctx["capabilities"] == {"drop": ["ALL"]}
-        assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}
-        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-        extra = {m["mountPath"]: m["name"] for m in values.get("extraVolumeMounts", [])}
-        assert mounts == {"/tmp": "tmp", **extra}, "the only writable path is the /tmp emptyDir"
-        env = {e["name"]: e.get("value") for e in container["env"]}
-        assert env["HOME"] == "/tmp" and env["TMPDIR"] == "/tmp"
-
-
 def test_every_container_has_requests_and_limits() -> None:
     custom = {"resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}}
     for values, expected in [({}, None), (custom, custom["resources"])]:
@@ -462,57 +355,6 @@ def test_the_drift_test_can_be_switched_off() -> None:
     assert find(render({"driftTest": {"enabled": False}}), "Pod") == []
 
 
-def test_reset_names_each_store_s_own_target() -> None:
-    values = {
-        "postgresql": {"env": {"database": "shop"}},
-        "cassandra": {"env": {"keyspace": "shop_events"}},
-        **reset_values(token="t-9", postgresql="shop", cassandra="shop_events"),
-    }
-    resets = {c["args"][0]: c["args"][1:] for _, c in containers(render(values)) if c["name"] == "reset"}
-    assert resets == {
-        "postgres": ["reset", "--yes=shop", "--once=t-9"],
-        "cassandra": ["reset", "--yes=shop_events", "--once=t-9"],
-    }
-
-
-REFUSED_RESETS: dict[str, tuple[dict[str, Any], str]] = {
-    "no confirm": (
-        {"reset": {"enabled": True, "token": "t"}},
-        r'reset\.confirm\.postgresql is "": it must equal postgresql\.env\.database \("app"\)',
-    ),
-    "wrong database": (
-        reset_values(postgresql="ap"),
-        r'reset\.confirm\.postgresql is "ap": it must equal postgresql\.env\.database \("app"\)',
-    ),
-    "wrong keyspace": (
-        {**reset_values(), "cassandra": {"env": {"keyspace": "events"}}},
-        r'reset\.confirm\.cassandra is "app": it must equal cassandra\.env\.keyspace \("events"\)',
-    ),
-    "no token": (reset_values(token=""), r"reset\.token is empty"),
-}
-
-
-@pytest.mark.parametrize("case", REFUSED_RESETS)
-def test_a_reset_without_a_matching_confirm_or_token_fails_rendering(case: str) -> None:
-    values, message = REFUSED_RESETS[case]
-    with helm_python.Chart.load(CHART_DIR) as chart, pytest.raises(helm_python.HelmError, match=message):
-        chart.render(copy.deepcopy(values), name="migrations")
-
-
-def test_a_disabled_store_needs_no_confirm() -> None:
-    values = {
-        "cassandra": {"enabled": False},
-        "reset": {"enabled": True, "token": "t", "confirm": {"postgresql": "app"}},
-    }
-    (job,) = find(render(values), "Job")
-    assert job["metadata"]["name"] == "migrations-postgres-migrations"
-
-
-def test_confirm_and_token_without_enabled_reset_nothing() -> None:
-    values = {"reset": {"enabled": False, "confirm": {"postgresql": "app", "cassandra": "app"}, "token": "t"}}
-    assert all(c["name"] != "reset" for _, c in containers(render(values)))
-
-
 def test_connection_settings_reach_the_environment() -> None:
     values = {
         "postgresql": {"env": {"host": "pg.db.svc", "port": 6432, "database": "appdb", "sslmode": "require"}},
@@ -536,78 +378,3 @@ def test_connection_settings_reach_the_environment() -> None:
         env = {e["name"]: e.get("value") for e in container["env"]}
         want = expected[container["args"][0]]
         assert {k: env.get(k) for k in want} == want
-
-
-# --- values.schema.json --------------------------------------------------------------------------
-
-BAD_VALUES: dict[str, dict[str, Any]] = {
-    "reset as string": {"reset": "yes"},
-    "reset as the old boolean": {"reset": True},
-    "reset enabled as string": {"reset": {"enabled": "true"}},
-    "reset token with a comma": {"reset": {"token": "a,b"}},
-    "reset unknown key": {"reset": {"force": True}},
-    "unknown top-level key": {"resetAll": True},
-    "password typo": {"postgresql": {"env": {"pasword": "x"}}},
-    "port zero": {"postgresql": {"env": {"port": 0}}},
-    "port as string": {"cassandra": {"env": {"port": "9042"}}},
-    "sslmode": {"postgresql": {"env": {"sslmode": "on"}}},
-    "empty host": {"postgresql": {"env": {"host": ""}}},
-    "keyspace with dash": {"cassandra": {"env": {"keyspace": "my-app"}}},
-    "replication without factor": {"cassandra": {"replication": "SimpleStrategy"}},
-    "replication dc without factor": {"cassandra": {"replication": "NetworkTopologyStrategy:dc1"}},
-    "replication unknown class": {"cassandra": {"replication": "EverywhereStrategy:1"}},
-    "pull policy": {"image": {"pullPolicy": "Sometimes"}},
-    "empty repository": {"image": {"repository": ""}},
-    "digest without algorithm": {"image": {"digest": "ab" * 32}},
-    "short digest": {"image": {"digest": "sha256:abc"}},
-    "negative backoff": {"job": {"backoffLimit": -1}},
-    "deadline too short": {"job": {"activeDeadlineSeconds": 5}},
-    "resources without cpu limit": {"resources": {"limits": {"cpu": None, "memory": "1Gi"}}},
-    "memory quantity": {"resources": {"limits": {"memory": "lots"}}},
-    "existingSecret not a string": {"existingSecret": True},
-    "hostPath volume": {"extraVolumes": [{"name": "host", "hostPath": {"path": "/"}}]},
-    "volume named tmp": {"extraVolumes": [{"name": "tmp", "emptyDir": {}}]},
-    "volume without source": {"extraVolumes": [{"name": "x"}]},
-    "mount over /tmp": {"extraVolumeMounts": [{"name": "x", "mountPath": "/tmp"}]},
-    "relative mount": {"extraVolumeMounts": [{"name": "x", "mountPath": "etc"}]},
-    "env without name": {"extraEnv": [{"value": "x"}]},
-    "envFrom unknown source": {"envFrom": [{"hostRef": {"name": "x"}}]},
-    "service account name": {"serviceAccount": {"name": "Not_A_Name"}},
-    "pod label not a string": {"podLabels": {"tier": 1}},
-    "priority class not a string": {"priorityClassName": 5},
-    "drift test flag as string": {"driftTest": {"enabled": "no"}},
-}
-
-
-@pytest.mark.parametrize("case", BAD_VALUES)
-def test_schema_rejects_bad_values(case: str) -> None:
-    with helm_python.Chart.load(CHART_DIR) as chart, pytest.raises(helm_python.HelmError):
-        chart.render(copy.deepcopy(BAD_VALUES[case]), name="migrations")
-
-
-GOOD_VALUES: dict[str, dict[str, Any]] = {
-    "network topology": {"cassandra": {"replication": "NetworkTopologyStrategy:dc1=3,dc2=3"}},
-    "several hosts": {"cassandra": {"env": {"host": "10.0.0.1,10.0.0.2:9042,cass-0.cass"}}},
-    "fractional cpu": {"resources": {"limits": {"cpu": "1.5", "memory": "512Mi"}}},
-    "global values": {"global": {"imageRegistry": "x"}},
-    "env from a secret key": {"extraEnv": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]},
-    "projected volume": {"extraVolumes": [{"name": "p", "projected": {"sources": []}}]},
-}
-
-
-@pytest.mark.parametrize("case", GOOD_VALUES)
-def test_schema_accepts_good_values(case: str) -> None:
-    assert find(render(GOOD_VALUES[case]), "Job")
-
-
-def test_notes_warn_about_reset_and_tell_where_credentials_live() -> None:
-    default_notes = render_raw()["migrations/templates/NOTES.txt"]
-    assert "WARNING: reset" not in default_notes
-    assert "postgresql.env.password is empty" in default_notes
-    assert "release Secret sh.helm.release.v1.migrations" in default_notes and "existingSecret" in default_notes
-    assert "helm test -n db migrations" in default_notes
-    reset_notes = render_raw({**SECRET_VALUES, **RESET})["migrations/templates/NOTES.txt"]
-    assert "WARNING: reset.enabled=true (token tok-1)" in reset_notes
-    assert 'PostgreSQL database "app" and Cassandra keyspace "app"' in reset_notes
-    assert "password is empty" not in reset_notes
-    assert PG_PASSWORD not in reset_notes
