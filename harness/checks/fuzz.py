@@ -1,26 +1,19 @@
-"""Generated inserts against the live constraints (the engine lives in :mod:`harness.fuzz`)."""
+"""Generated inserts against the live constraints (the engine lives in :mod:`harness.fuzz.engine`)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from harness.checks.schema import migrated_model
 from harness.checks.target import CheckFailure, Target
 
 
 def check_fuzz(target: Target, kind: str) -> list[str]:
-    from harness import fuzz
+    from harness.fuzz.engine import fuzz
 
     contract = target.project.contract
     model = migrated_model(target, kind)
-    store: Any = target.store(kind)
+    store = target.store(kind)
     try:
-        if kind == "postgres":
-            findings = fuzz.fuzz_postgres(store.conn, model, contract, profile=target.project.fuzz_profile)
-        else:
-            findings = fuzz.fuzz_cassandra(
-                store.session, target.databases.keyspace or "", model, contract, profile=target.project.fuzz_profile
-            )
+        findings = fuzz(store.rows(), model, contract, profile=target.project.fuzz_profile)
     finally:
         store.close()
     errors = [f.message for f in findings if f.level == "error"]

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from harness import applier
 from harness.checks.target import CheckFailure, Project, Target
 from harness.errors import HarnessError
+from harness.fuzz.samples import SeededRows
 from harness.migrations import Migration
 from harness.registry import store_kind
-from harness.schema.contract import Contract
 from harness.schema.diff import diff_models
 from harness.schema.model import SchemaModel
 from harness.stores.base import Store
@@ -26,34 +26,6 @@ def _quiet(_msg: str) -> None:
     pass
 
 
-class _Rows:
-    """Sample rows seeded into every table as it appears, so each step can prove untouched tables keep theirs."""
-
-    def __init__(self, store: Store, contract: Contract | None, notes: list[str], prefix: str) -> None:
-        self.store, self.contract, self.notes, self.prefix = store, contract, notes, prefix
-        self.seeded: list[tuple[str, dict[str, object]]] = []
-        self.tried: set[str] = set()
-
-    def seed(self, model: SchemaModel) -> None:
-        from harness.datagen import sample_rows
-
-        new = {t for t in model.table_names if t not in self.tried}
-        if not new:
-            return
-        self.tried |= new
-        try:
-            rows = [(t, r) for t, r in sample_rows(model, self.contract) if t in new]
-            self.store.seed(model, rows)
-        except Exception as exc:  # a table the generator cannot fill: the schema check still runs, say so
-            self.notes.append(f"{self.prefix} could not seed sample rows into {', '.join(sorted(new))}: {exc}")
-            return
-        self.seeded += rows
-
-    def lost(self, model: SchemaModel, untouched: set[str]) -> list[str]:
-        rows = [(t, r) for t, r in self.seeded if t in untouched]
-        return self.store.missing(model, rows) if rows else []
-
-
 @dataclass
 class _Run:
     """One store's roundtrip: where findings and notes go, and the policy that judges irreversible migrations."""
@@ -62,7 +34,7 @@ class _Run:
     kind: str
     project: Project
     migrations: list[Migration]
-    rows: _Rows
+    rows: SeededRows
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unchecked: int = 0  # downs the policy let us skip
@@ -89,7 +61,7 @@ def check_roundtrip(target: Target, kind: str) -> list[str]:
         store.ensure_ledger()
         empty = store.snapshot()
         notes: list[str] = []
-        rows = _Rows(store, target.project.contract, notes, store_kind(kind).prefix)
+        rows = SeededRows(store.rows(), target.project.contract, notes, store_kind(kind).prefix)
         run = _Run(store, kind, target.project, migrations, rows, notes=notes)
         for m in migrations:
             if _step(run, m):

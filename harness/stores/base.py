@@ -1,16 +1,18 @@
-"""The interface every store implements, and the ledger record it returns."""
+"""The interface every store implements, the ledger record it returns, and rows in plain data."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from harness.errors import HarnessError
+
 if TYPE_CHECKING:
     from harness.migrations import Migration
-    from harness.schema.model import SchemaModel
+    from harness.schema.model import SchemaModel, Table
 
 APPLIED = "applied"
 FAILED = "failed"
@@ -87,12 +89,81 @@ class Store(Protocol):
 
     def snapshot(self) -> SchemaModel: ...
 
-    def seed(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> None:
-        """Insert sample rows (parents first) into tables of ``model``."""
-        ...
-
-    def missing(self, model: SchemaModel, rows: list[tuple[str, dict[str, object]]]) -> list[str]:
-        """Which of ``rows`` are gone or changed, one message each."""
+    def rows(self) -> Rows:
+        """Writing and reading rows of the store's tables (on the store's own connection)."""
         ...
 
     def close(self) -> None: ...
+
+
+Row = dict[str, object]
+
+
+class RowError(HarnessError):
+    """A store refused a row operation, in plain data, so that callers never meet a driver's exception type.
+
+    ``code``: the PostgreSQL SQLSTATE, or the Cassandra driver error's class name. ``constraint``: the
+    constraint the store names, when it does. ``message``: the store's one-line message. ``trouble``: the
+    server is in trouble (connection, timeout, resources), which says nothing about the row. ``str()`` is
+    the store's usual one-line form (``text``; default ``message (code)``).
+    """
+
+    def __init__(
+        self, code: str, message: str, *, constraint: str | None = None, trouble: bool = False, text: str = ""
+    ) -> None:
+        super().__init__(text or f"{message} ({code})")
+        self.code = code
+        self.message = message
+        self.constraint = constraint
+        self.trouble = trouble
+
+
+class Rows(Protocol):
+    """Rows of a store's tables in plain data; every failure is a :class:`RowError`.
+
+    Tables are ``harness.schema.model.Table`` objects (from ``Store.snapshot()``), so a store can adapt values
+    to its column types. Rows are ``{column: value}`` with Python values: int, str, bool, float, Decimal,
+    datetime, date, time, UUID, bytes, dict (JSON; Cassandra maps), ipaddress addresses, list and frozenset.
+    A ``where`` mapping selects rows whose columns equal its values (None: IS NULL); the primary key's
+    values (Cassandra: partition and clustering columns) select one row.
+    """
+
+    def batch(self) -> AbstractContextManager[None]:
+        """All rows written inside are kept, or none (PostgreSQL: a transaction, or a savepoint inside one).
+
+        Cassandra has no transactions: each row is written as it comes, and stays when a later one fails.
+        """
+        ...
+
+    def trial(self) -> AbstractContextManager[None]:
+        """Everything written inside is undone on exit, whatever happens (PostgreSQL: a transaction, or a
+        savepoint inside one, always rolled back; the outermost one runs in UTC and checks deferrable
+        constraints at each statement, so a refused row fails at its own INSERT). Stores without
+        transactions (Cassandra) raise RowError: delete what you wrote instead."""
+        ...
+
+    def insert(self, table: Table, row: Mapping[str, object], *, read_back: bool = False) -> Row:
+        """Write one row; return it as stored (values the database filled in included, where the store can
+        say). ``read_back``: return it as a separate read finds it afterwards ({} when it is gone)."""
+        ...
+
+    def select(self, table: Table, where: Mapping[str, object] | None = None) -> list[Row]:
+        """The rows matching ``where`` (every row when None), in no particular order."""
+        ...
+
+    def exists(self, table: Table, where: Mapping[str, object]) -> bool:
+        """Whether any row matches ``where`` (a parent row, or data under a Cassandra partition key)."""
+        ...
+
+    def count(self, table: Table) -> int: ...
+
+    def delete(self, table: Table, where: Mapping[str, object]) -> None:
+        """Delete the rows matching ``where`` (Cassandra: a whole partition when only its key is given)."""
+        ...
+
+    def probe(self, table: Table, row: Mapping[str, object]) -> tuple[str | None, RowError] | None:
+        """After ``row`` was refused: the first column whose value alone the column type refuses, with the
+        error. PostgreSQL writes each value into a constraint-free copy of the table (rolled back);
+        Cassandra writes each value with the row's key (``(None, error)`` when the key alone is refused)
+        and deletes the partition afterwards. None: no single value is refused."""
+        ...

@@ -14,22 +14,36 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness.settings import CassandraSettings, PostgresSettings, open_store
 
 from harness import applier
-from harness.fuzz import fuzz_cassandra, fuzz_postgres
+from harness.checks.target import cassandra_settings
+from harness.config import PostgresSettings
+from harness.fuzz.engine import fuzz
 from harness.migrations import discover
 from harness.plugin import HarnessConfig
 from harness.schema.contract import load_contract, parse_contract
 from harness.servers.base import CassandraServer
 from harness.stores.cassandra.introspect import introspect_cassandra
+from harness.stores.cassandra.rows import CassandraRows
+from harness.stores.cassandra.store import open_cassandra
 from harness.stores.postgres.introspect import introspect_postgres
+from harness.stores.postgres.rows import PostgresRows
+from harness.stores.postgres.store import open_postgres
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.schema]
 
 
 def _contract(body: str) -> Any:
     return parse_contract(f"```mermaid\nclassDiagram\n{body}\n```\n")
+
+
+def fuzz_postgres(conn: Any, model: Any, contract: Any, *, profile: str) -> list[Any]:
+    """The engine on a test's own connection (rows written through the store's Rows on it)."""
+    return fuzz(PostgresRows(conn), model, contract, profile=profile)
+
+
+def fuzz_cassandra(session: Any, keyspace: str, model: Any, contract: Any, *, profile: str) -> list[Any]:
+    return fuzz(CassandraRows(session, keyspace), model, contract, profile=profile)
 
 
 def _messages(findings: list[Any]) -> list[str]:
@@ -44,7 +58,7 @@ def _rows(conn: Any, *tables: str) -> int:
 
 
 def test_this_projects_postgres_migrations_give_no_findings(pg_url: str, pg_conn: Any, harness_config: HarnessConfig):
-    store = open_store(PostgresSettings(url=pg_url))
+    store = open_postgres(PostgresSettings(url=pg_url))
     try:
         applier.up(store, discover(harness_config.postgres_dir, "postgres"), say=lambda m: None)
     finally:
@@ -151,16 +165,7 @@ def test_a_missing_foreign_key_is_not_claimed_by_the_fuzz(pg_conn: Any, harness_
 
 @pytest.fixture
 def cassandra_store(cassandra_server: CassandraServer, cassandra_keyspace: str) -> Iterator[Any]:
-    s = cassandra_server
-    settings = CassandraSettings(
-        hosts=s.contact_points,
-        port=s.port,
-        keyspace=cassandra_keyspace,
-        local_dc=s.local_datacenter,
-        username=s.username,
-        password=s.password,
-    )
-    store: Any = open_store(settings)
+    store: Any = open_cassandra(cassandra_settings(cassandra_server, cassandra_keyspace))
     try:
         yield store
     finally:

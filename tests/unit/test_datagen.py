@@ -14,9 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness import datagen
-from harness.datagen import CheckRule, Kind, Ref
-from harness.fuzz import same
+from harness.fuzz import checkexpr, kinds, samples, strategies
+from harness.fuzz import plan as planning
+from harness.fuzz.checkexpr import CheckRule
+from harness.fuzz.compare import same
+from harness.fuzz.kinds import CONTRACT_KINDS, Kind
+from harness.fuzz.plan import Ref
 from harness.schema.contract import parse_contract
 from harness.schema.model import Column, Constraint, Domain, Enum, Index, SchemaModel, Table
 
@@ -48,9 +51,9 @@ VOCABULARIES = [
 
 @pytest.mark.parametrize(("definition", "column", "values"), VOCABULARIES)
 def test_a_vocabulary_is_read_from_the_servers_own_text(definition, column, values):
-    parsed = datagen.parse_check("c", definition)
+    parsed = checkexpr.parse_check("c", definition)
     assert parsed.known
-    assert datagen.vocabulary(parsed.rules, column) == values
+    assert checkexpr.vocabulary(parsed.rules, column) == values
 
 
 COMPARISONS = [
@@ -68,7 +71,7 @@ COMPARISONS = [
 
 @pytest.mark.parametrize(("definition", "expected"), COMPARISONS)
 def test_simple_comparisons_are_read(definition, expected):
-    parsed = datagen.parse_check("c", definition)
+    parsed = checkexpr.parse_check("c", definition)
     assert parsed.known
     assert [(r.column, r.op, r.values, r.on_length) for r in parsed.rules] == expected
 
@@ -86,20 +89,20 @@ def test_simple_comparisons_are_read(definition, expected):
     ],
 )
 def test_other_checks_are_unknown_not_guessed(definition):
-    assert datagen.parse_check("c", definition) == datagen.ParsedCheck("c", (), False)
+    assert checkexpr.parse_check("c", definition) == checkexpr.ParsedCheck("c", (), False)
 
 
 def test_a_domain_check_applies_to_the_column_typed_with_it():
-    parsed = datagen.parse_check("posint_check", "CHECK (VALUE > 0)", value_name="qty")
+    parsed = checkexpr.parse_check("posint_check", "CHECK (VALUE > 0)", value_name="qty")
     assert [(r.column, r.op) for r in parsed.rules] == [("qty", ">")]
 
 
 def test_literals_are_coerced_to_the_column_kind():
     rule = CheckRule("c", "x", ">=", ("-3",))
-    assert datagen.satisfies(rule, Kind("int"), -3) and not datagen.satisfies(rule, Kind("int"), -4)
-    assert datagen.satisfies(rule, Kind("int"), None)  # NULL passes every CHECK
+    assert checkexpr.satisfies(rule, Kind("int"), -3) and not checkexpr.satisfies(rule, Kind("int"), -4)
+    assert checkexpr.satisfies(rule, Kind("int"), None)  # NULL passes every CHECK
     with pytest.raises(ValueError):
-        datagen.coerce(Kind("int"), "abc")
+        checkexpr.coerce(Kind("int"), "abc")
 
 
 # --- kinds of store types ------------------------------------------------------------------------------------
@@ -120,15 +123,15 @@ def test_literals_are_coerced_to_the_column_kind():
     ],
 )
 def test_postgres_types_map_onto_kinds(store_type, kind):
-    assert datagen.postgres_kind(store_type) == kind
+    assert kinds.postgres_kind(store_type) == kind
 
 
 def test_enums_and_domains_resolve_through_the_model():
     model = SchemaModel(
         "postgres", enums=(Enum("mood", ("sad", "ok")),), domains=(Domain("short", "character varying(4)"),)
     )
-    assert datagen.postgres_kind("mood", model) == Kind("enum", labels=("sad", "ok"))
-    assert datagen.postgres_kind("short", model) == Kind("text", max_length=4)
+    assert kinds.postgres_kind("mood", model) == Kind("enum", labels=("sad", "ok"))
+    assert kinds.postgres_kind("short", model) == Kind("text", max_length=4)
 
 
 @pytest.mark.parametrize(
@@ -137,7 +140,7 @@ def test_enums_and_domains_resolve_through_the_model():
      ("set<timestamp>", "set"), ("duration", None)],
 )  # fmt: skip
 def test_cassandra_types_map_onto_kinds(store_type, name):
-    kind = datagen.cassandra_kind(store_type)
+    kind = kinds.cassandra_kind(store_type)
     assert (kind.name if kind else None) == name
 
 
@@ -225,17 +228,17 @@ def _model() -> SchemaModel:
     )
 
 
-def _plans() -> dict[str, datagen.TablePlan]:
-    return {p.name: p for p in datagen.plan_tables(_model(), CONTRACT)}
+def _plans() -> dict[str, planning.TablePlan]:
+    return {p.name: p for p in planning.plan_tables(_model(), CONTRACT)}
 
 
 def test_plans_come_parents_first_and_self_references_stay_null():
-    plans = datagen.plan_tables(_model(), CONTRACT)
+    plans = planning.plan_tables(_model(), CONTRACT)
     assert [p.name for p in plans] == ["authors", "posts", "tags"]
     authors = plans[0]
     assert [fk.name for fk in authors.null_foreign_keys] == ["authors_manager_fkey"]
     assert authors.unique == (("authors_pkey", ("id",)), ("authors_name_idx", ("name",)))
-    assert datagen.ancestors({p.name: p for p in plans}, "tags") == ["authors", "posts"]
+    assert planning.ancestors({p.name: p for p in plans}, "tags") == ["authors", "posts"]
 
 
 def test_a_cycle_of_not_null_foreign_keys_is_reported_unsupported():
@@ -249,7 +252,7 @@ def test_a_cycle_of_not_null_foreign_keys_is_reported_unsupported():
             constraints=(Constraint(f"{name}_fk", "foreign_key", ("other",), other, ("id",)),),
         )
 
-    plans = datagen.plan_tables(SchemaModel("postgres", tables=(table("a", "b"), table("b", "a"))))
+    plans = planning.plan_tables(SchemaModel("postgres", tables=(table("a", "b"), table("b", "a"))))
     assert [p.unsupported for p in plans] == [
         "foreign key a_fk to b cannot be satisfied (cycle or unsupported)",
         "foreign key b_fk to a cannot be satisfied (cycle or unsupported)",
@@ -258,12 +261,12 @@ def test_a_cycle_of_not_null_foreign_keys_is_reported_unsupported():
 
 def test_columns_take_the_contract_domain_and_constraints_narrow_it():
     posts = _plans()["posts"]
-    assert posts.column("author_id").domain == datagen.CONTRACT_KINDS["int"]
+    assert posts.column("author_id").domain == CONTRACT_KINDS["int"]
     assert posts.column("extra").contract_type is None  # not in the contract: its store type decides
     assert posts.column("state").rules[0].values == ("draft", "live")
     assert posts.unknown_checks == ("posts_odd_check",)
     assert posts.column("state").defaulted and posts.column("id").defaulted
-    kinds = [(r.kind, r.name) for r in datagen.breakable_rules(posts)]
+    kinds = [(r.kind, r.name) for r in planning.breakable_rules(posts)]
     assert kinds == [
         ("not_null", "author_id"),
         ("unique", "posts_pkey"),
@@ -276,24 +279,24 @@ def test_columns_take_the_contract_domain_and_constraints_narrow_it():
 # --- value domains ------------------------------------------------------------------------------------------------
 
 
-def _col(plan: str, name: str) -> datagen.ColumnPlan:
+def _col(plan: str, name: str) -> planning.ColumnPlan:
     return _plans()[plan].column(name)
 
 
 @FAST
 @given(st.data())
 def test_contract_domains_hold(data):
-    name = data.draw(datagen.value_strategy(_col("authors", "name")))
+    name = data.draw(strategies.value_strategy(_col("authors", "name")))
     assert isinstance(name, str) and len(name) <= 200 and "\x00" not in name
-    author = data.draw(datagen.value_strategy(_col("posts", "author_id")))
+    author = data.draw(strategies.value_strategy(_col("posts", "author_id")))
     assert -(2**31) <= author < 2**31
-    ts = data.draw(datagen.value_strategy(_col("posts", "created_at")))
+    ts = data.draw(strategies.value_strategy(_col("posts", "created_at")))
     assert ts.tzinfo is not None and datetime(1899, 12, 31, tzinfo=UTC) < ts < datetime(2201, 1, 2, tzinfo=UTC)
-    price = data.draw(datagen.value_strategy(_col("posts", "price")))
+    price = data.draw(strategies.value_strategy(_col("posts", "price")))
     if price is not None:
         assert price >= 0 and len(price.as_tuple().digits) <= 18 and -price.as_tuple().exponent <= 6
-    assert data.draw(datagen.value_strategy(_col("posts", "state"))) in ("draft", "live")
-    extra = data.draw(datagen.value_strategy(_col("posts", "extra")))
+    assert data.draw(strategies.value_strategy(_col("posts", "state"))) in ("draft", "live")
+    extra = data.draw(strategies.value_strategy(_col("posts", "extra")))
     assert extra is None or -(2**15) <= extra < 2**15
 
 
@@ -302,18 +305,18 @@ def test_contract_domains_hold(data):
 def test_breaking_values_break_exactly_the_rule_and_fit_the_column(data):
     state = _col("posts", "state")
     assert state.kind is not None
-    value = data.draw(datagen.breaking(state.kind, state.rules[0], []))
+    value = data.draw(strategies.breaking(state.kind, state.rules[0], []))
     assert value not in ("draft", "live")
     price = _col("posts", "price")
     assert price.kind is not None
-    assert data.draw(datagen.breaking(price.kind, price.rules[0], [])) < 0
+    assert data.draw(strategies.breaking(price.kind, price.rules[0], [])) < 0
     label = _col("tags", "label")
-    assert data.draw(datagen.store_strategy(label)) != ""  # length(label) >= 1 holds
-    assert len(data.draw(datagen.store_strategy(label))) <= 12  # varchar(12)
+    assert data.draw(strategies.store_strategy(label)) != ""  # length(label) >= 1 holds
+    assert len(data.draw(strategies.store_strategy(label))) <= 12  # varchar(12)
 
 
 @FAST
-@given(datagen.example_strategy(_plans(), "tags", max_rows=3))
+@given(strategies.example_strategy(_plans(), "tags", max_rows=3))
 def test_examples_are_foreign_key_closed_parents_first_and_unique(example):
     seen: dict[str, list[dict[str, object]]] = {}
     for table, row in example:
@@ -331,8 +334,8 @@ def test_examples_are_foreign_key_closed_parents_first_and_unique(example):
 
 
 def test_sample_rows_are_deterministic_valid_and_linked():
-    rows = datagen.sample_rows(_model(), CONTRACT)
-    assert rows == datagen.sample_rows(_model(), CONTRACT)
+    rows = samples.sample_rows(_model(), CONTRACT)
+    assert rows == samples.sample_rows(_model(), CONTRACT)
     assert [t for t, _ in rows] == ["authors", "posts", "tags"]
     by: dict[str, dict[str, Any]] = dict(rows)
     assert by["posts"]["author_id"] == by["authors"]["id"]
@@ -355,7 +358,7 @@ def test_sample_rows_of_a_cassandra_model_have_non_empty_keys():
             ),
         ),
     )
-    ((table, row),) = datagen.sample_rows(model)
+    ((table, row),) = samples.sample_rows(model)
     assert table == "events" and row["day"] != "" and isinstance(row["at"], datetime)
 
 

@@ -163,7 +163,9 @@ def test_no_directory_at_all_lints_nothing() -> None:
 
 @pytest.mark.parametrize("base", ["migrations", "tests/corpus/good"])
 def test_this_repositorys_migrations_pass_the_lint(base: str) -> None:
-    report = lint(ROOT / base / "postgres", ROOT / base / "cassandra")
+    # This repository's applied migrations keep their bytes: their suppressions are in [tool.harness] lint_allow.
+    allow = load_settings(cwd=ROOT, env={})["lint_allow"] if base == "migrations" else ()
+    report = lint(ROOT / base / "postgres", ROOT / base / "cassandra", allow=allow)
     assert format_report(report, "text", root=ROOT).splitlines()[:-1] == []
     assert len(report.files) == len(list((ROOT / base).glob("*/*.?ql")))
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from harness.config import CassandraSettings
     from harness.cql import Statement
     from harness.schema.model import SchemaModel
+    from harness.stores.cassandra.rows import CassandraRows
 
 __all__ = ["LEDGER", "LOCK_NAME", "LOCK_TABLE", "CassandraStore", "Replication", "open_cassandra"]
 
@@ -298,6 +299,11 @@ class CassandraStore:
         from harness.stores.cassandra.introspect import introspect_cassandra
 
         return introspect_cassandra(self.session, self.keyspace, exclude_tables=(LEDGER, LOCK_TABLE, RESETS))
+
+    def rows(self) -> CassandraRows:
+        from harness.stores.cassandra.rows import CassandraRows
+
+        return CassandraRows(self.session, self.keyspace)
 
     def close(self) -> None:
         self.cluster.shutdown()

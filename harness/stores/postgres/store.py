@@ -22,6 +22,7 @@ from harness.stores.postgres.url import database_name, describe_conninfo, search
 if TYPE_CHECKING:
     from harness.config import PostgresSettings
     from harness.schema.model import SchemaModel
+    from harness.stores.postgres.rows import PostgresRows
 
 # dbmate's --migration-lock key: the harness and dbmate exclude each other.
 ADVISORY_LOCK_KEY = 48372615
@@ -289,6 +290,11 @@ class PostgresStore:
         return introspect_postgres(
             self.conn, schema=self._schema, exclude_tables=(self.table_name, META_TABLE, RESETS_TABLE)
         )
+
+    def rows(self) -> PostgresRows:
+        from harness.stores.postgres.rows import PostgresRows
+
+        return PostgresRows(self.conn)
 
     def close(self) -> None:
         self.conn.close()
