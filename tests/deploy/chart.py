@@ -1,4 +1,7 @@
-"""Render and lint helm/migrations in-process with helm-python-sdk (no helm binary, no cluster)."""
+"""Render and lint the chart in-process with helm-python-sdk (no helm binary, no cluster).
+
+The chart is the one shipped with the package (harness.deploy.chart_dir()); the repository's helm/ links to it.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,12 @@ from typing import Any
 
 import helm_python
 
+from harness.deploy import chart_dir
+
 from .jobs import Manifest, manifests
 
 ROOT = Path(__file__).resolve().parents[2]
-CHART_DIR = ROOT / "helm" / "migrations"
+CHART_DIR = chart_dir()
 DEFAULT_RELEASE = "migrations"
 
 
@@ -52,3 +57,9 @@ def schema() -> dict[str, Any]:
     """values.schema.json."""
     loaded: dict[str, Any] = json.loads((CHART_DIR / "values.schema.json").read_text(encoding="utf-8"))
     return loaded
+
+
+def reset_values(token: str = "tok-1", **targets: str) -> dict[str, Any]:
+    """reset values that pass the chart's guard for the default targets (database and keyspace "app")."""
+    confirm = {"postgresql": "app", "cassandra": "app", **targets}
+    return {"reset": {"enabled": True, "confirm": confirm, "token": token}}

@@ -115,25 +115,33 @@ def _resolve_env(
     return env
 
 
-def job_commands(
-    rendered: Rendered,
-    store: str,
-    secrets: Mapping[str, Mapping[str, str]] | None = None,
-) -> list[tuple[list[str], dict[str, str]]]:
-    """The (argv, env) of a store's Job containers in the order the kubelet runs them.
+Values = dict[str, dict[str, str]]
 
-    Init containers first (wait, then reset when reset=true), then the main container. Credentials
-    come from the rendered Secret; `secrets` (name -> key -> plain value) supplies or overrides Secrets
-    the chart does not render, e.g. an existingSecret. Only the container's own env is returned: run
-    it on top of a minimal base environment (PATH) to see what the pod sees.
-    """
-    docs = manifests(rendered)
+
+def _known(docs: Sequence[Manifest], secrets: Mapping[str, Mapping[str, str]] | None) -> tuple[Values, Values]:
     known = {d["metadata"]["name"]: secret_data(d) for d in find(docs, "Secret")}
     known.update({name: dict(values) for name, values in (secrets or {}).items()})
     maps = {
         d["metadata"]["name"]: {k: str(v) for k, v in (d.get("data") or {}).items()} for d in find(docs, "ConfigMap")
     }
-    spec = job_for_store(docs, store)["spec"]["template"]["spec"]
+    return known, maps
+
+
+def _from_sources(container: Mapping[str, Any], secrets: Values, config_maps: Values) -> dict[str, str]:
+    """envFrom, as the kubelet applies it before `env` (a missing optional source contributes nothing)."""
+    env: dict[str, str] = {}
+    for source in container.get("envFrom") or []:
+        ref, store = (source["secretRef"], secrets) if "secretRef" in source else (source["configMapRef"], config_maps)
+        values = store.get(ref["name"])
+        if values is None:
+            if ref.get("optional"):
+                continue
+            raise ConfigError(f"container {container.get('name')}: envFrom needs {ref['name']!r}, which is not known")
+        env.update({f"{source.get('prefix', '')}{k}": v for k, v in values.items()})
+    return env
+
+
+def _commands(spec: Mapping[str, Any], known: Values, maps: Values) -> list[tuple[list[str], dict[str, str]]]:
     commands: list[tuple[list[str], dict[str, str]]] = []
     for container in [*spec.get("initContainers", []), *spec["containers"]]:
         argv = _argv(container)
@@ -142,5 +150,34 @@ def job_commands(
                 f"container {container.get('name')} sets no command, so its argv depends on the image's "
                 "ENTRYPOINT; the chart must set command: [harness]"
             )
-        commands.append((argv, _resolve_env(container, known, maps)))
+        commands.append((argv, {**_from_sources(container, known, maps), **_resolve_env(container, known, maps)}))
     return commands
+
+
+def job_commands(
+    rendered: Rendered,
+    store: str,
+    secrets: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[tuple[list[str], dict[str, str]]]:
+    """The (argv, env) of a store's Job containers in the order the kubelet runs them.
+
+    Init containers first (wait, then reset when reset.enabled), then the main container. Credentials
+    come from the rendered Secret; `secrets` (name -> key -> plain value) supplies or overrides Secrets
+    the chart does not render, e.g. an existingSecret. Only the container's own env is returned: run
+    it on top of a minimal base environment (PATH) to see what the pod sees.
+    """
+    docs = manifests(rendered)
+    known, maps = _known(docs, secrets)
+    return _commands(job_for_store(docs, store)["spec"]["template"]["spec"], known, maps)
+
+
+def drift_commands(
+    rendered: Rendered, secrets: Mapping[str, Mapping[str, str]] | None = None
+) -> list[tuple[list[str], dict[str, str]]]:
+    """The (argv, env) of the `helm test` pod's containers (the drift check), resolved like job_commands."""
+    docs = manifests(rendered)
+    pods = [p for p in find(docs, "Pod") if p["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
+    if len(pods) != 1:
+        raise ConfigError(f"expected exactly one test hook Pod, found {len(pods)}; is driftTest.enabled true?")
+    known, maps = _known(docs, secrets)
+    return _commands(pods[0]["spec"], known, maps)

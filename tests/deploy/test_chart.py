@@ -7,66 +7,33 @@ bundled Kubernetes schemas in strict mode (unknown fields are errors).
 from __future__ import annotations
 
 import base64
-import copy
 from collections.abc import Iterator
 from typing import Any
 
-import helm_python
 import kubernetes_validate
 import pytest
 
-from .chart import CHART_DIR, lint, render, render_raw
-from .jobs import Manifest, find
+from .chart import lint, render, render_raw
+from .jobs import find
+from .scenarios import (
+    CASS_PASSWORD,
+    CASS_USER,
+    CREDENTIAL_ENV,
+    DIGEST,
+    EVERYTHING,
+    EXISTING,
+    KUBE_VERSIONS,
+    PG_PASSWORD,
+    PG_USER,
+    RESET,
+    SCENARIOS,
+    SECRET_VALUES,
+    containers,
+    hook,
+    pods,
+)
 
 pytestmark = pytest.mark.deploy
-
-# The oldest and newest Kubernetes minor versions we promise, plus whatever the package bundles last.
-KUBE_VERSIONS = sorted({"1.29.0", "1.33.0", f"{kubernetes_validate.latest_version()}.0"})
-
-PG_PASSWORD = "pg-Pa55-wörd-xyzzy"
-PG_USER = "pg-user-plugh"
-CASS_PASSWORD = "cass-Pa55-wörd-xyzzy"
-CASS_USER = "cass-user-plugh"
-SECRET_VALUES: dict[str, Any] = {
-    "postgresql": {"env": {"username": PG_USER, "password": PG_PASSWORD}},
-    "cassandra": {"env": {"username": CASS_USER, "password": CASS_PASSWORD}},
-}
-RESET: dict[str, Any] = {"reset": True}
-EXISTING: dict[str, Any] = {"existingSecret": "prod-db-credentials"}
-
-SCENARIOS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "secrets": SECRET_VALUES,
-    "reset": {**SECRET_VALUES, **RESET},
-    "existing-secret": {**SECRET_VALUES, **EXISTING},
-    "existing-secret-reset": {**EXISTING, **RESET},
-}
-CREDENTIAL_ENV = {
-    "PGUSER": "postgresql-username",
-    "PGPASSWORD": "postgresql-password",
-    "CASSANDRA_USERNAME": "cassandra-username",
-    "CASSANDRA_PASSWORD": "cassandra-password",
-}
-
-
-def pods(docs: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:
-    for job in find(docs, "Job"):
-        yield job, job["spec"]["template"]["spec"]
-
-
-def containers(docs: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:
-    for job, spec in pods(docs):
-        for container in [*spec.get("initContainers", []), *spec["containers"]]:
-            yield job, container
-
-
-def hook(doc: Manifest) -> tuple[set[str], int, set[str]]:
-    annotations = doc["metadata"].get("annotations", {})
-    return (
-        set(annotations["helm.sh/hook"].split(",")),
-        int(annotations["helm.sh/hook-weight"]),
-        set(annotations["helm.sh/hook-delete-policy"].split(",")),
-    )
 
 
 # --- lint and schema validation ------------------------------------------------------------------
@@ -100,10 +67,12 @@ def test_strict_validation_can_fail() -> None:
 # --- names ---------------------------------------------------------------------------------------
 
 
-def test_job_names_match_the_troubleshooting_line() -> None:
-    names = {doc["metadata"]["name"] for doc in find(render(), "Job")}
-    assert names == {"migrations-postgres-migrations", "migrations-cassandra-migrations"}
-    notes = render_raw()["migrations/templates/NOTES.txt"]
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_job_names_match_the_troubleshooting_line(scenario: str) -> None:
+    names = {doc["metadata"]["name"] for doc in find(render(SCENARIOS[scenario]), "Job")}
+    assert "migrations-postgres-migrations" in names
+    assert names <= {"migrations-postgres-migrations", "migrations-cassandra-migrations"}
+    notes = render_raw(SCENARIOS[scenario])["migrations/templates/NOTES.txt"]
     assert "job/migrations-postgres-migrations" in notes
 
 
@@ -123,8 +92,16 @@ def test_everything_goes_to_the_release_namespace() -> None:
 
 @pytest.mark.parametrize(("disabled", "remaining"), [("postgresql", "cassandra"), ("cassandra", "postgres")])
 def test_a_store_can_be_switched_off(disabled: str, remaining: str) -> None:
-    jobs = find(render({disabled: {"enabled": False}}), "Job")
+    docs = render({disabled: {"enabled": False}})
+    jobs = find(docs, "Job")
     assert [j["metadata"]["name"] for j in jobs] == [f"migrations-{remaining}-migrations"]
+    (pod,) = find(docs, "Pod")
+    env = {e["name"] for e in pod["spec"]["containers"][0]["env"]}
+    assert ("PGHOST" in env) is (remaining == "postgres") and ("CASSANDRA_HOSTS" in env) is (remaining == "cassandra")
+
+
+def test_no_store_enabled_renders_no_test_pod() -> None:
+    assert find(render({"postgresql": {"enabled": False}, "cassandra": {"enabled": False}}), "Pod") == []
 
 
 # --- credentials ---------------------------------------------------------------------------------
@@ -185,10 +162,14 @@ def test_existing_secret_renders_no_secret_and_no_credential() -> None:
 def test_credentials_only_through_secret_key_refs(scenario: str) -> None:
     docs = render(SCENARIOS[scenario])
     secret_name = SCENARIOS[scenario].get("existingSecret") or "migrations-credentials"
+    wanted_stores = {"postgres"} if scenario == "postgres-only" else {"postgres", "cassandra"}
+    assert {c["args"][0] for _, c in containers(docs)} == {*wanted_stores, "drift"}
     for job, container in containers(docs):
         env = {e["name"]: e for e in container["env"]}
         store = container["args"][0]
-        wanted = [n for n in CREDENTIAL_ENV if n.startswith("PG" if store == "postgres" else "CASSANDRA")]
+        drift = tuple(p for s, p in (("postgres", "PG"), ("cassandra", "CASSANDRA")) if s in wanted_stores)
+        prefixes = {"postgres": ("PG",), "cassandra": ("CASSANDRA",), "drift": drift}[store]
+        wanted = [n for n in CREDENTIAL_ENV if n.startswith(prefixes)]
         for name in wanted:
             ref = env[name]["valueFrom"]["secretKeyRef"]
             assert "value" not in env[name]
@@ -203,12 +184,12 @@ def test_credentials_only_through_secret_key_refs(scenario: str) -> None:
 # --- hooks ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("scenario", ["default", "reset"])
-def test_the_secret_is_a_hook_created_before_the_jobs(scenario: str) -> None:
+@pytest.mark.parametrize("scenario", ["default", "reset", "everything"])
+def test_the_secret_is_a_hook_created_before_the_jobs_and_the_test(scenario: str) -> None:
     docs = render(SCENARIOS[scenario])
     (secret,) = find(docs, "Secret")
     events, secret_weight, secret_policy = hook(secret)
-    assert events == {"pre-install", "pre-upgrade"}
+    assert events == {"pre-install", "pre-upgrade", "test"}, "the drift test needs the credentials too"
     assert secret_policy == {"before-hook-creation", "hook-succeeded"}
     jobs = find(docs, "Job")
     assert len(jobs) == 2
@@ -218,6 +199,33 @@ def test_the_secret_is_a_hook_created_before_the_jobs(scenario: str) -> None:
         assert secret_weight < weight
         # Kept after success so `kubectl logs job/...` works; replaced on the next run.
         assert policy == {"before-hook-creation"}
+    (pod,) = find(docs, "Pod")
+    assert hook(pod)[0] == {"test"} and secret_weight < hook(pod)[1]
+
+
+def test_a_created_service_account_exists_before_every_pod_that_uses_it() -> None:
+    docs = render(EVERYTHING)
+    (account,) = find(docs, "ServiceAccount")
+    assert account["metadata"]["name"] == "migrator"
+    assert account["metadata"]["annotations"]["iam.example/role"] == "migrator"
+    events, weight, policy = hook(account)
+    assert events == {"pre-install", "pre-upgrade", "test"}
+    assert weight < min(hook(d)[1] for d in [*find(docs, "Job"), *find(docs, "Pod"), *find(docs, "Secret")])
+    assert policy == {"before-hook-creation", "hook-succeeded"}
+    for _, spec in pods(docs):
+        assert spec["serviceAccountName"] == "migrator"
+        assert spec["automountServiceAccountToken"] is False
+
+
+@pytest.mark.parametrize(
+    ("account", "expected"),
+    [({}, None), ({"name": "existing-sa"}, "existing-sa"), ({"create": True}, "migrations-migrations")],
+)
+def test_service_account_name(account: dict[str, Any], expected: str | None) -> None:
+    docs = render({"serviceAccount": account})
+    assert bool(find(docs, "ServiceAccount")) is bool(account.get("create"))
+    for _, spec in pods(docs):
+        assert spec.get("serviceAccountName") == expected
 
 
 def test_hooks_are_weighted_with_the_existing_secret_too() -> None:
@@ -250,31 +258,6 @@ def test_default_job_limits() -> None:
         )
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS)
-def test_security_contexts(scenario: str) -> None:
-    docs = render(SCENARIOS[scenario])
-    for _, spec in pods(docs):
-        pod = spec["securityContext"]
-        assert pod["runAsNonRoot"] is True and pod["runAsUser"] != 0
-        assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
-        assert spec["automountServiceAccountToken"] is False
-        assert spec["enableServiceLinks"] is False
-        volumes = {v["name"]: v for v in spec["volumes"]}
-        assert "emptyDir" in volumes["tmp"]
-    for _, container in containers(docs):
-        ctx = container["securityContext"]
-        assert ctx["runAsNonRoot"] is True
-        assert ctx["readOnlyRootFilesystem"] is True
-        assert ctx["allowPrivilegeEscalation"] is False
-        assert ctx["privileged"] is False
-        assert ctx["capabilities"] == {"drop": ["ALL"]}
-        assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}
-        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-        assert mounts == {"/tmp": "tmp"}, "the only writable path is the /tmp emptyDir"
-        env = {e["name"]: e.get("value") for e in container["env"]}
-        assert env["HOME"] == "/tmp" and env["TMPDIR"] == "/tmp"
-
-
 def test_every_container_has_requests_and_limits() -> None:
     custom = {"resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}}
     for values, expected in [({}, None), (custom, custom["resources"])]:
@@ -288,11 +271,17 @@ def test_every_container_has_requests_and_limits() -> None:
 
 def test_image_reference() -> None:
     images = {c["image"] for _, c in containers(render())}
-    assert images == {"migrations-harness:0.1.0"}, "tag defaults to the chart's appVersion"
+    assert images == {"migrations-harness:0.2.0"}, "tag defaults to the chart's appVersion"
     values = {"image": {"repository": "registry.example/team/migrations", "tag": "abc123", "pullPolicy": "Always"}}
     for _, container in containers(render(values)):
         assert container["image"] == "registry.example/team/migrations:abc123"
         assert container["imagePullPolicy"] == "Always"
+
+
+def test_a_digest_pins_the_image_and_wins_over_the_tag() -> None:
+    values = {"image": {"repository": "registry.example/team/migrations", "tag": "abc123", "digest": DIGEST}}
+    images = {c["image"] for _, c in containers(render(values))}
+    assert images == {f"registry.example/team/migrations@{DIGEST}"}
 
 
 def test_image_pull_secrets_and_scheduling() -> None:
@@ -301,23 +290,51 @@ def test_image_pull_secrets_and_scheduling() -> None:
         "nodeSelector": {"pool": "jobs"},
         "tolerations": [{"key": "jobs", "operator": "Exists", "effect": "NoSchedule"}],
         "podAnnotations": {"team": "db"},
+        "priorityClassName": "batch-low",
     }
     docs = render(values)
-    for job, spec in pods(docs):
+    for owner, spec in pods(docs):
         assert spec["imagePullSecrets"] == [{"name": "regcred"}]
         assert spec["nodeSelector"] == {"pool": "jobs"}
         assert spec["tolerations"] == values["tolerations"]
-        assert job["spec"]["template"]["metadata"]["annotations"] == {"team": "db"}
+        assert spec["priorityClassName"] == "batch-low"
+        meta = owner["spec"]["template"]["metadata"] if owner["kind"] == "Job" else owner["metadata"]
+        assert meta["annotations"]["team"] == "db"
     for doc in docs:
         kubernetes_validate.validate(doc, KUBE_VERSIONS[-1], strict=True)
+
+
+def test_pod_labels_are_added_but_never_replace_the_charts_own() -> None:
+    values = {"podLabels": {"team": "payments", "app.kubernetes.io/instance": "hijack"}}
+    docs = render(values)
+    for owner, _ in pods(docs):
+        meta = owner["spec"]["template"]["metadata"] if owner["kind"] == "Job" else owner["metadata"]
+        assert meta["labels"]["team"] == "payments"
+        assert meta["labels"]["app.kubernetes.io/instance"] == "migrations"
+    (pod,) = find(docs, "Pod")
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+
+
+def test_extra_env_env_from_and_volumes_reach_every_pod_and_container() -> None:
+    docs = render(EVERYTHING)
+    for _, spec in pods(docs):
+        assert {"name": "db-ca", "configMap": {"name": "db-ca-bundle"}} in spec["volumes"]
+    for _, container in containers(docs):
+        assert {"name": "PGSSLROOTCERT", "value": "/etc/ssl/db/ca.crt"} in container["env"]
+        assert container["envFrom"] == EVERYTHING["envFrom"]
+        assert {"name": "db-ca", "mountPath": "/etc/ssl/db", "readOnly": True} in container["volumeMounts"]
 
 
 # --- what each Job runs --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("reset", "init"), [(False, [["wait"]]), (True, [["wait"], ["reset", "--yes"]])])
-def test_containers_run_the_harness_cli(reset: bool, init: list[list[str]]) -> None:
-    docs = render({"reset": reset})
+@pytest.mark.parametrize(
+    ("values", "init"),
+    [({}, [["wait"]]), (RESET, [["wait"], ["reset", "--yes=app", "--once=tok-1"]])],
+    ids=["plain", "reset"],
+)
+def test_containers_run_the_harness_cli(values: dict[str, Any], init: list[list[str]]) -> None:
+    docs = render(values)
     for store in ("postgres", "cassandra"):
         (job,) = [j for j in find(docs, "Job") if j["metadata"]["name"] == f"migrations-{store}-migrations"]
         spec = job["spec"]["template"]["spec"]
@@ -326,6 +343,16 @@ def test_containers_run_the_harness_cli(reset: bool, init: list[list[str]]) -> N
         ]
         (main,) = spec["containers"]
         assert [*main["command"], *main["args"]] == ["harness", store, "up"]
+
+
+def test_the_test_pod_runs_drift_and_nothing_else() -> None:
+    (pod,) = find(render(RESET), "Pod")
+    assert "initContainers" not in pod["spec"], "no wait and never a reset in the read-only check"
+    assert [[*c["command"], *c["args"]] for c in pod["spec"]["containers"]] == [["harness", "drift"]]
+
+
+def test_the_drift_test_can_be_switched_off() -> None:
+    assert find(render({"driftTest": {"enabled": False}}), "Pod") == []
 
 
 def test_connection_settings_reach_the_environment() -> None:
@@ -346,60 +373,8 @@ def test_connection_settings_reach_the_environment() -> None:
             "CASSANDRA_REPLICATION": "NetworkTopologyStrategy:dc1=3,dc2=3",
         },
     }
+    expected["drift"] = {**expected["postgres"], **expected["cassandra"]}
     for _, container in containers(render(values)):
         env = {e["name"]: e.get("value") for e in container["env"]}
         want = expected[container["args"][0]]
         assert {k: env.get(k) for k in want} == want
-
-
-# --- values.schema.json --------------------------------------------------------------------------
-
-BAD_VALUES: dict[str, dict[str, Any]] = {
-    "reset as string": {"reset": "yes"},
-    "unknown top-level key": {"resetAll": True},
-    "password typo": {"postgresql": {"env": {"pasword": "x"}}},
-    "port zero": {"postgresql": {"env": {"port": 0}}},
-    "port as string": {"cassandra": {"env": {"port": "9042"}}},
-    "sslmode": {"postgresql": {"env": {"sslmode": "on"}}},
-    "empty host": {"postgresql": {"env": {"host": ""}}},
-    "keyspace with dash": {"cassandra": {"env": {"keyspace": "my-app"}}},
-    "replication without factor": {"cassandra": {"replication": "SimpleStrategy"}},
-    "replication dc without factor": {"cassandra": {"replication": "NetworkTopologyStrategy:dc1"}},
-    "replication unknown class": {"cassandra": {"replication": "EverywhereStrategy:1"}},
-    "pull policy": {"image": {"pullPolicy": "Sometimes"}},
-    "empty repository": {"image": {"repository": ""}},
-    "negative backoff": {"job": {"backoffLimit": -1}},
-    "deadline too short": {"job": {"activeDeadlineSeconds": 5}},
-    "resources without cpu limit": {"resources": {"limits": {"cpu": None, "memory": "1Gi"}}},
-    "memory quantity": {"resources": {"limits": {"memory": "lots"}}},
-    "existingSecret not a string": {"existingSecret": True},
-}
-
-
-@pytest.mark.parametrize("case", BAD_VALUES)
-def test_schema_rejects_bad_values(case: str) -> None:
-    with helm_python.Chart.load(CHART_DIR) as chart, pytest.raises(helm_python.HelmError):
-        chart.render(copy.deepcopy(BAD_VALUES[case]), name="migrations")
-
-
-GOOD_VALUES: dict[str, dict[str, Any]] = {
-    "network topology": {"cassandra": {"replication": "NetworkTopologyStrategy:dc1=3,dc2=3"}},
-    "several hosts": {"cassandra": {"env": {"host": "10.0.0.1,10.0.0.2:9042,cass-0.cass"}}},
-    "fractional cpu": {"resources": {"limits": {"cpu": "1.5", "memory": "512Mi"}}},
-    "global values": {"global": {"imageRegistry": "x"}},
-}
-
-
-@pytest.mark.parametrize("case", GOOD_VALUES)
-def test_schema_accepts_good_values(case: str) -> None:
-    assert find(render(GOOD_VALUES[case]), "Job")
-
-
-def test_notes_warn_about_reset_and_an_empty_password() -> None:
-    default_notes = render_raw()["migrations/templates/NOTES.txt"]
-    assert "WARNING: reset=true" not in default_notes
-    assert "postgresql.env.password is empty" in default_notes
-    reset_notes = render_raw({**SECRET_VALUES, **RESET})["migrations/templates/NOTES.txt"]
-    assert "WARNING: reset=true" in reset_notes
-    assert "password is empty" not in reset_notes
-    assert PG_PASSWORD not in reset_notes

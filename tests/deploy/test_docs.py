@@ -112,3 +112,13 @@ def test_every_values_yaml_key_is_in_the_schema() -> None:
 @pytest.mark.parametrize("doc", documents(), ids=lambda p: p.name)
 def test_seed_troubleshooting_line_is_kept(doc: Path) -> None:
     assert "kubectl logs job/migrations-postgres-migrations" in doc.read_text(encoding="utf-8")
+
+
+def test_the_docs_say_where_credentials_live() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Configuring", 1)[1].split("### Values", 1)[0]
+    assert "sh.helm.release.v1" in section, "Helm's release Secret keeps every value"
+    assert "a failed run leaves it" in section, "the hook Secret outlives a failed run"
+    assert "existingSecret" in section and "recommended" in section
+    values_yaml = (ROOT / "helm" / "migrations" / "values.yaml").read_text(encoding="utf-8")
+    assert "release Secret" in values_yaml and "prefer existingSecret" in values_yaml

@@ -10,8 +10,8 @@ import pytest
 
 from harness.errors import ConfigError
 
-from .chart import ROOT, render, render_raw
-from .jobs import job_commands, manifests, secret_data
+from .chart import ROOT, render, render_raw, reset_values
+from .jobs import drift_commands, job_commands, manifests, secret_data
 
 pytestmark = pytest.mark.deploy
 
@@ -54,10 +54,10 @@ def test_postgres_commands_in_order_with_resolved_secret() -> None:
 
 
 def test_reset_runs_after_wait_and_before_up() -> None:
-    commands = job_commands(render_raw({**VALUES, "reset": True}), "cassandra")
+    commands = job_commands(render_raw({**VALUES, **reset_values(postgresql="appdb", cassandra="app_ks")}), "cassandra")
     assert [argv for argv, _ in commands] == [
         ["harness", "cassandra", "wait"],
-        ["harness", "cassandra", "reset", "--yes"],
+        ["harness", "cassandra", "reset", "--yes=app_ks", "--once=tok-1"],
         ["harness", "cassandra", "up"],
     ]
     env = commands[1][1]
@@ -68,7 +68,7 @@ def test_reset_runs_after_wait_and_before_up() -> None:
 
 
 def test_all_input_shapes_agree() -> None:
-    raw = render_raw({**VALUES, "reset": True})
+    raw = render_raw({**VALUES, **reset_values(postgresql="appdb", cassandra="app_ks")})
     stream = "".join(f"---\n{text}\n" for path, text in raw.items() if not path.endswith("NOTES.txt"))
     for store in ("postgres", "cassandra"):
         expected = job_commands(raw, store)
@@ -137,3 +137,28 @@ def test_a_container_without_command_is_refused() -> None:
             del doc["spec"]["template"]["spec"]["containers"][0]["command"]
     with pytest.raises(ConfigError, match="sets no command"):
         job_commands(docs, "postgres")
+
+
+def test_the_drift_pod_sees_both_stores() -> None:
+    ((argv, env),) = drift_commands(render_raw(VALUES))
+    assert argv == ["harness", "drift"]
+    assert env["PGPASSWORD"] == "pw-1" and env["PGDATABASE"] == "appdb"
+    assert env["CASSANDRA_KEYSPACE"] == "app_ks" and env["CASSANDRA_PORT"] == "59042"
+    with pytest.raises(ConfigError, match=r"driftTest\.enabled"):
+        drift_commands(render_raw({"driftTest": {"enabled": False}}))
+
+
+def test_extra_env_and_env_from_are_resolved_like_the_kubelet() -> None:
+    values = {
+        **VALUES,
+        "extraEnv": [{"name": "HARNESS_POSTGRES_MIGRATIONS", "value": "/elsewhere"}],
+        "envFrom": [
+            {"secretRef": {"name": "tls"}, "prefix": "X_"},
+            {"configMapRef": {"name": "gone", "optional": True}},
+        ],
+    }
+    commands = job_commands(render_raw(values), "postgres", secrets={"tls": {"PGSSLMODE_HINT": "verify"}})
+    for _, env in commands:
+        assert env["HARNESS_POSTGRES_MIGRATIONS"] == "/elsewhere" and env["X_PGSSLMODE_HINT"] == "verify"
+    with pytest.raises(ConfigError, match="envFrom needs 'tls'"):
+        job_commands(render_raw(values), "postgres")
