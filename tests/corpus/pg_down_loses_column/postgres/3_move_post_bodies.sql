@@ -1,0 +1,15 @@
+-- Bodies move to a table of their own.
+-- migrate:up
+SET lock_timeout = '2s';
+SET statement_timeout = '60s';
+CREATE TABLE post_bodies (
+    post_id integer PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE,
+    body text NOT NULL
+);
+INSERT INTO post_bodies (post_id, body) SELECT id, body FROM posts WHERE body IS NOT NULL;
+ALTER TABLE posts DROP COLUMN body;
+-- migrate:down
+SET lock_timeout = '2s';
+SET statement_timeout = '60s';
+ALTER TABLE posts ADD COLUMN body text;
+DROP TABLE post_bodies;
