@@ -20,6 +20,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
+from typing import Any
 
 from harness import applier
 from harness.checks.data_diff import shown
@@ -31,10 +32,11 @@ from harness.fuzz.plan import plan_tables
 from harness.migrations import Migration
 from harness.registry import factory
 from harness.schema.model import SchemaModel, Table
-from harness.stores.base import Row, RowError, Rows, Store
+from harness.stores.base import RowError, Rows, Store
 from harness.versions import version_key
 
 NOTHING = "0"  # the version of a store with no migration applied (as `down --to 0`)
+Record = dict[str, Any]  # a row in plain Python values (see harness.stores.base.Rows); Any: tests index into it
 
 
 class RunnerError(HarnessError):
@@ -145,12 +147,12 @@ class MigrationRunner:
             self._models[store] = self._store(store).snapshot()
         return self._models[store]
 
-    def insert(self, store: str, table: str, rows: Sequence[Mapping[str, object]]) -> list[Row]:
+    def insert(self, store: str, table: str, rows: Sequence[Mapping[str, object]]) -> list[Record]:
         """Write ``rows`` (all or none where the store has transactions); returns them as stored, with the values
         the database filled in (an identity, a default)."""
         found = self._table(store, table)
         writer = self._rows_of(store)
-        stored: list[Row] = []
+        stored: list[Record] = []
         try:
             with writer.batch():
                 for row in rows:
@@ -163,7 +165,7 @@ class MigrationRunner:
             ) from exc
         return stored
 
-    def generate(self, store: str, table: str, n: int = 3) -> list[Row]:
+    def generate(self, store: str, table: str, n: int = 3) -> list[Record]:
         """Up to ``n`` rows that fit ``table`` as it is now (its types, the CHECK rules the fuzz understands),
         not written. Rows of parent tables their foreign keys need are generated and written. The same calls
         give the same rows on every run."""
@@ -182,7 +184,7 @@ class MigrationRunner:
         except (GenerationError, RowError) as exc:
             raise RunnerError(f"{self._where(store)}: generating rows of {table} failed: {exc}") from exc
 
-    def rows(self, store: str, table: str, where: Mapping[str, object] | None = None) -> list[Row]:
+    def rows(self, store: str, table: str, where: Mapping[str, object] | None = None) -> list[Record]:
         """The rows of ``table`` (those whose columns equal ``where``'s values; None: IS NULL), in no order."""
         found = self._table(store, table)
         try:
