@@ -181,7 +181,7 @@ def test_verify_command_reports_a_finding_and_exits_one(postgres_server, cassand
     assert result.returncode == 1, result.stdout + result.stderr
     assert "schema     contract    FAILED" in result.stdout
     assert "PG authors.name: contract string, database integer" in result.stdout
-    assert "NOT verified: 5 of 6 checks passed" in result.stdout
+    assert "NOT verified: 7 of 8 checks passed" in result.stdout
 
 
 def test_verify_exits_two_when_the_checks_cannot_run(tmp_path):
