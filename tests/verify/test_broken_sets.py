@@ -17,6 +17,7 @@ import pytest
 
 from harness.checks.data import check_data
 from harness.checks.fuzz import check_fuzz
+from harness.checks.registry import BY_NAME
 from harness.checks.roundtrip import check_roundtrip
 from harness.checks.schema import check_schema
 from harness.checks.target import CheckFailure, Databases, Project, Target
@@ -57,6 +58,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
 }
 CHECKS = (
+    "lint",
     "updown-postgres",
     "updown-cassandra",
     "data-postgres",
@@ -103,6 +105,8 @@ def load_project(project: Path, **settings: Any) -> Project:
 
 
 def run_check(check: str, target: Target) -> list[str]:
+    if check == "lint":
+        return BY_NAME["lint"].run(target)
     if check == "schema":
         return check_schema(target)
     kind, store = check.split("-")
