@@ -1,7 +1,8 @@
 """Wall time of `harness verify` with cold servers (it starts them) and warm ones (`harness servers up`), and of
-the whole `tox` gate; medians, with the per-phase split `harness verify` prints.
+the whole `tox` gate; medians, with the per-phase split `harness verify` prints and each check phase's share of
+the time spent in checks (setup excluded), so a phase's cost is seen against the rest (the data phase, say).
 
-    python -m bench.verify --runs 3 [--gate-runs 1]
+    python -m bench.verify --runs 3 [--gate-runs 1] [--no-cold] [--only data-postgres --only data-cassandra]
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_verify(env: dict[str, str]) -> tuple[float, dict[str, float], str]:
+def run_verify(env: dict[str, str], only: list[str]) -> tuple[float, dict[str, float], str]:
     start = time.monotonic()
-    out = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "verify"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
-    )
+    command = [sys.executable, "-m", "harness.cli", "verify", *(f"--only={name}" for name in only)]
+    out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     wall = time.monotonic() - start
     phases: dict[str, float] = {}
     for line in out.stdout.splitlines():
@@ -39,22 +39,33 @@ def median_phases(samples: list[dict[str, float]]) -> dict[str, float]:
     return {k: statistics.median(s.get(k, 0.0) for s in samples) for k in keys}
 
 
-def measure(label: str, env: dict[str, str], runs: int) -> None:
+def shares(phases: dict[str, float]) -> str:
+    """Each check phase's part of the time spent in checks (setup is waiting for servers, not checking)."""
+    checks = {k: v for k, v in phases.items() if k != "setup"}
+    total = sum(checks.values())
+    return ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in checks.items()) if total else "none"
+
+
+def measure(label: str, env: dict[str, str], runs: int, only: list[str]) -> None:
     walls: list[float] = []
     phases: list[dict[str, float]] = []
     for i in range(runs):
-        wall, split, verdict = run_verify(env)
+        wall, split, verdict = run_verify(env, only)
         walls.append(wall)
         phases.append(split)
         print(f"  {label} run {i + 1}: {wall:.1f}s  ({verdict})", flush=True)
-    summary = ", ".join(f"{k} {v:.1f}s" for k, v in median_phases(phases).items())
+    median = median_phases(phases)
+    summary = ", ".join(f"{k} {v:.1f}s" for k, v in median.items())
     print(f"{label}: median {statistics.median(walls):.1f}s of {runs}; phases (median): {summary}", flush=True)
+    print(f"{label}: share of the check time (median phases): {shares(median)}", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--gate-runs", type=int, default=0, help="also time bare `tox` this many times")
+    parser.add_argument("--no-cold", action="store_true", help="only warm servers (skip the runs that start them)")
+    parser.add_argument("--only", action="append", default=[], metavar="CHECK", help="verify only these checks")
     args = parser.parse_args()
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     base = {
@@ -63,7 +74,8 @@ def main() -> int:
         if k not in ("DATABASE_URL", "CASSANDRA_HOSTS", "CASSANDRA_PORT", "HARNESS_RUN_DIR", "HARNESS_RUN_OWNER")
     }
     base["HARNESS_PROVIDER"] = base.get("HARNESS_PROVIDER", "local")
-    measure("verify, cold servers", base, args.runs)
+    if not args.no_cold:
+        measure("verify, cold servers", base, args.runs, args.only)
 
     with tempfile.TemporaryDirectory() as runtime:
         env = {**base, "XDG_RUNTIME_DIR": runtime}
@@ -81,7 +93,7 @@ def main() -> int:
             for line in up.stdout.splitlines():
                 key, _, value = line.removeprefix("export ").partition("=")
                 warm[key] = value.strip("'")
-            measure("verify, warm servers", warm, args.runs)
+            measure("verify, warm servers", warm, args.runs, args.only)
         finally:
             subprocess.run([sys.executable, "-m", "harness.cli", "servers", "down"], env=env, timeout=120)
 

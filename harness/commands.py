@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness import __version__, applier
 from harness.config import CassandraSettings, PostgresSettings, Settings
@@ -26,6 +26,9 @@ from harness.errors import ConfigError, StoreError
 from harness.migrations import Migration, discover, new_migration
 from harness.registry import admin, factory
 from harness.stores.base import ResetResult, Store
+
+if TYPE_CHECKING:
+    from harness.runner import MigrationRunner
 
 Say = Callable[[str], None]
 
@@ -202,3 +205,17 @@ def drop(t: Target, *, confirm: str | None, say: Say = _print) -> None:
         raise ConfigError(f"drop destroys the whole {'keyspace' if t.store == 'cassandra' else 'database'}: "
                           f"confirm it with --yes={expected}")  # fmt: skip
     admin(t.store, "drop_target")(t.connection.require(), say)
+
+
+def runner(settings: Settings, *targets: Target) -> MigrationRunner:
+    """A MigrationRunner (see :mod:`harness.runner`) on the databases the targets name, outside pytest; use throwaway
+    databases, since it migrates them up and down and writes rows.
+
+        settings = load_settings()
+        with commands.runner(settings, commands.target(settings, "postgres", url=url)) as run:
+            run.migrate_to("postgres", "20250101120300")
+    """
+    from harness.checks.target import Project
+    from harness.runner import MigrationRunner
+
+    return MigrationRunner(Project.load(settings), connections={t.store: t.connection for t in targets})

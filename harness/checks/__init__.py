@@ -1,4 +1,4 @@
-"""Built-in checks any project gets by configuration: roundtrip, schema against the contract, constraint fuzzing.
+"""Built-in checks any project gets by configuration: roundtrip, data, schema against the contract, fuzzing.
 
 Each check is a plain function over a :class:`Target` (where the migrations, the contract and the databases are) that
 raises :class:`CheckFailure` listing every finding at once, and returns the warnings it met. The pytest functions in

@@ -63,11 +63,15 @@ _BY_TEST = {c.test_name: c for c in CHECKS}
 test_lint = _builtin(_BY_TEST["test_lint"])
 test_roundtrip_postgres = _builtin(_BY_TEST["test_roundtrip_postgres"])
 test_roundtrip_cassandra = _builtin(_BY_TEST["test_roundtrip_cassandra"])
+test_data_postgres = _builtin(_BY_TEST["test_data_postgres"])
+test_data_cassandra = _builtin(_BY_TEST["test_data_cassandra"])
 test_schema_matches_contract = _builtin(_BY_TEST["test_schema_matches_contract"])
 test_fuzz_postgres_constraints = _builtin(_BY_TEST["test_fuzz_postgres_constraints"])
 test_fuzz_cassandra_constraints = _builtin(_BY_TEST["test_fuzz_cassandra_constraints"])
 
 __all__ = [
+    "test_data_cassandra",
+    "test_data_postgres",
     "test_fuzz_cassandra_constraints",
     "test_fuzz_postgres_constraints",
     "test_lint",

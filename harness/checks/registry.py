@@ -18,7 +18,7 @@ from harness.registry import STORE_NAMES
 @dataclass(frozen=True)
 class Check:
     name: str  # unique: "roundtrip-postgres"
-    phase: str  # report phase: lint, roundtrip, schema, fuzz
+    phase: str  # report phase: lint, roundtrip, data, schema, fuzz
     title: str  # the report's left column: "roundtrip  postgres"
     stores: tuple[str, ...]  # fresh databases it needs
     run: Callable[[Target], list[str]]
@@ -29,6 +29,12 @@ def _roundtrip(store: str, target: Target) -> list[str]:
     from harness.checks.roundtrip import check_roundtrip
 
     return check_roundtrip(target, store)
+
+
+def _data(store: str, target: Target) -> list[str]:
+    from harness.checks.data import check_data
+
+    return check_data(target, store)
 
 
 def _fuzz(store: str, target: Target) -> list[str]:
@@ -62,6 +68,7 @@ CHECKS: tuple[Check, ...] = (
     Check("lint", "lint", "lint       migrations", (), _lint, "test_lint"),
     *(Check(f"roundtrip-{s}", "roundtrip", f"roundtrip  {s}", (s,), partial(_roundtrip, s), f"test_roundtrip_{s}")
       for s in STORE_NAMES),
+    *(Check(f"data-{s}", "data", f"data       {s}", (s,), partial(_data, s), f"test_data_{s}") for s in STORE_NAMES),
     Check("schema", "schema", "schema     contract", STORE_NAMES, _schema, "test_schema_matches_contract"),
     *(Check(f"fuzz-{s}", "fuzz", f"fuzz       {s}", (s,), partial(_fuzz, s), f"test_fuzz_{s}_constraints")
       for s in STORE_NAMES),

@@ -9,7 +9,8 @@ One job per module, lowest first:
 - ``samples``: deterministic sample rows, and seeding them to prove later that they survived.
 - ``strategies``: hypothesis strategies for valid rows, rule-breaking values and foreign-key-closed examples.
 - ``hunt``, ``transactional``, ``fresh_keys``, ``engine``: the search itself (``engine.fuzz`` is the entry).
+- ``generated``: deterministic draws of rows that are kept (the data check, the migration runner).
 
-Nothing here imports a database driver; only ``strategies`` and the search import hypothesis, so the
+Nothing here imports a database driver; only ``strategies``, ``generated`` and the search import hypothesis, so the
 modules below them (and this package) import in an install without the test extras.
 """

@@ -8,13 +8,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from harness.checks.target import Databases, Project
 from harness.plugin.options import CONFIG, RUN_DIR, RUN_OWNER, HarnessConfig
 from harness.servers.base import CassandraServer, PostgresServer
+
+if TYPE_CHECKING:
+    from harness.runner import MigrationRunner
 
 
 @pytest.fixture(scope="session")
@@ -122,3 +125,16 @@ def harness_fresh_databases(request: pytest.FixtureRequest) -> Callable[[Sequenc
 def harness_databases(harness_project: Project, request: pytest.FixtureRequest) -> Databases:
     """Fresh databases of every store the project has migrations for."""
     return fresh_databases(request, harness_project.stores)
+
+
+@pytest.fixture
+def migration_runner(harness_project: Project, request: pytest.FixtureRequest) -> Iterator[MigrationRunner]:
+    """A MigrationRunner on fresh databases of the project's stores, nothing applied: move a store to a version,
+    write rows, apply the next migration, read the rows back (tests of data migrations). Closed after the test."""
+    from harness.runner import MigrationRunner
+
+    runner = MigrationRunner(harness_project, fresh_databases(request, harness_project.stores))
+    try:
+        yield runner
+    finally:
+        runner.close()

@@ -25,6 +25,7 @@ MARKERS = {
     "deploy": "Dockerfile, Helm chart and deploy.sh checks (offline)",
     "smoke": "quick proof that both servers answer",
     "roundtrip": "every migration up and down on real databases",
+    "data": "rows written before each migration survive its up and come back after its down",
     "schema": "live schema against the class diagram",
     "fuzz": "generated inserts against the live constraints",
     "lint": "static checks of the migration files",
