@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from harness.checks.fuzz import check_fuzz
+from harness.checks.registry import BY_NAME
 from harness.checks.roundtrip import check_roundtrip
 from harness.checks.schema import check_schema
 from harness.checks.target import CheckFailure, Databases, Project, Target
@@ -48,7 +49,7 @@ EXPECTED: dict[str, tuple[str, str] | None] = {
         "PG 3_create_tags.sql: a row of an untouched table did not survive up and down: ",
     ),
 }
-CHECKS = ("updown-postgres", "updown-cassandra", "schema", "fuzz-postgres", "fuzz-cassandra")
+CHECKS = ("lint", "updown-postgres", "updown-cassandra", "schema", "fuzz-postgres", "fuzz-cassandra")
 
 
 def _same_as_good(name: str, store: str) -> bool:
@@ -87,6 +88,8 @@ def load_project(project: Path, **settings: Any) -> Project:
 
 
 def run_check(check: str, target: Target) -> list[str]:
+    if check == "lint":
+        return BY_NAME["lint"].run(target)
     if check == "schema":
         return check_schema(target)
     kind, store = check.split("-")

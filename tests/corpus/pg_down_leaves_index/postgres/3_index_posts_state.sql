@@ -1,3 +1,4 @@
+-- harness:allow require-concurrent-index-creation,require-timeout-settings a test corpus table with a few rows
 -- migrate:up
 CREATE INDEX posts_state_idx ON posts (state);
 -- migrate:down
