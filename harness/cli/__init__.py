@@ -158,7 +158,7 @@ def run_project_command(args: argparse.Namespace) -> int:
         return int(main_diagram(settings, say))
     from harness.drift import main_drift
 
-    return int(main_drift(settings, say, url=args.url, hosts=args.hosts))
+    return int(main_drift(settings, say, url=args.url, hosts=args.hosts, fmt=args.format))
 
 
 def _secrets_of(args: argparse.Namespace) -> list[str]:

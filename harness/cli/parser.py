@@ -140,6 +140,13 @@ def add_key_flags(parser: argparse.ArgumentParser, keys: tuple[Key, ...]) -> Non
             parser.add_argument(flag, default=None, metavar=metavar, help=k.help)
 
 
+# What drift reads: the project (files, contract, keyspace) and where the throwaway servers for the expected
+# schema come from (as verify); not the policies of the roundtrip, the fuzz or the lint.
+_DRIFT_KEYS = ("postgres_migrations", "cassandra_migrations", "contract", "keyspace", "strict_links", "max_file_size",
+               "provider", "pg_url", "cassandra_hosts", "cassandra_port", "pg_bindir", "postgres_image",
+               "cassandra_image")  # fmt: skip
+
+
 def _project_parsers(sub: Any) -> None:
     v = sub.add_parser(
         "verify", parents=[_globals()], help="prove the migrations on throwaway databases",
@@ -160,13 +167,17 @@ def _project_parsers(sub: Any) -> None:
                         help="print the mermaid classDiagram of the schema the migrations build")  # fmt: skip
     add_key_flags(dg, tuple(k for k in KEYS if not k.project or k.name.endswith("_migrations") or k.name == "keyspace"))
     dr = sub.add_parser(
-        "drift",
-        parents=[_globals()],
+        "drift", parents=[_globals()],
         help="read-only: compare the live databases with the files, the ledger and the contract",
-    )
-    add_key_flags(dr, tuple(k for k in KEYS if k.project))
-    dr.add_argument("--url", help="PostgreSQL URL ($DATABASE_URL)")
-    dr.add_argument("--hosts", help="Cassandra contact points ($CASSANDRA_HOSTS)")
+        description="Read-only: check that every migration file is applied, none failed and none was edited after "
+        "it was applied; that the ledger has no row without a file; that the live schema is the schema the "
+        "migrations build (on throwaway databases, as verify gets them); and that it matches the contract. The live "
+        "databases are found as the store commands find them. Exit 0 when clean, 1 on drift, 2 when it cannot check.",
+    )  # fmt: skip
+    add_key_flags(dr, tuple(k for k in KEYS if k.name in _DRIFT_KEYS))
+    dr.add_argument("--url", help="the live PostgreSQL's URL ($DATABASE_URL, else libpq's PG* variables)")
+    dr.add_argument("--hosts", help="the live Cassandra's contact points ($CASSANDRA_HOSTS)")
+    dr.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -59,13 +59,15 @@ class CassandraStore:
         lock_ttl: int = 30,
         lock_timeout: float = 300.0,
         create_keyspace: bool = True,
+        read_only: bool = False,
     ) -> None:
         self.server = server
         self.keyspace = keyspace
         self.qks = quote(keyspace)
         self.replication = replication or Replication()
-        self.use_lock = lock
-        self.create_keyspace = create_keyspace
+        self.read_only = read_only
+        self.use_lock = lock and not read_only  # the lease is a write
+        self.create_keyspace = create_keyspace and not read_only
         self.lease = Lease(
             self._exec_timeout, f"{self.qks}.{LOCK_TABLE}", ttl=lock_ttl, timeout=lock_timeout, describe=self.describe()
         )
@@ -92,6 +94,8 @@ class CassandraStore:
         from cassandra import ConsistencyLevel
         from cassandra.query import SimpleStatement
 
+        if self.read_only and not cql.lstrip().upper().startswith("SELECT"):
+            raise StoreError(f"{self.describe()}: opened read-only, refusing `{' '.join(cql.split())[:80]}`")
         statement = SimpleStatement(
             cql, consistency_level=ConsistencyLevel.LOCAL_QUORUM, serial_consistency_level=ConsistencyLevel.LOCAL_SERIAL
         )
@@ -321,8 +325,11 @@ def _took_effect(k: int) -> str:
     )
 
 
-def open_cassandra(settings: CassandraSettings, *, create: bool = False, notify: Notify = _quiet) -> CassandraStore:
-    """The registry's factory: a live store from settings (the keyspace is created when missing)."""
+def open_cassandra(
+    settings: CassandraSettings, *, create: bool = False, notify: Notify = _quiet, read_only: bool = False
+) -> CassandraStore:
+    """The registry's factory: a live store from settings (the keyspace is created when missing). ``read_only``:
+    no lease, no keyspace or ledger creation, and every statement but a SELECT refused (``harness drift``)."""
     return CassandraStore(
         endpoint(settings),
         settings.keyspace,
@@ -330,4 +337,5 @@ def open_cassandra(settings: CassandraSettings, *, create: bool = False, notify:
         lock=settings.lock,
         lock_ttl=settings.lock_ttl,
         lock_timeout=settings.lock_timeout,
+        read_only=read_only,
     )

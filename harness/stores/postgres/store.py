@@ -48,16 +48,18 @@ class PostgresStore:
         create_database: bool = False,
         connect_timeout: int = 10,
         notify: Notify = _quiet,
+        read_only: bool = False,
     ) -> None:
         self.url, self.search_path = split_dbmate_url(url) if url else ("", None)
         schema, _, table = migrations_table.rpartition(".")
         self.table_name = table
         self.schema_name = schema or None
-        self.use_lock = lock
+        self.read_only = read_only
+        self.use_lock = lock and not read_only  # the advisory lock writes nothing, but a reader needs none
         self.lock_timeout = lock_timeout
         self.connect_timeout = connect_timeout
         self.notify = notify
-        self.conn = self._connect(create_database)
+        self.conn = self._connect(create_database and not read_only)
         self._lock_depth = 0
 
     def _connect(self, create_database: bool) -> psycopg.Connection[Any]:
@@ -71,6 +73,8 @@ class PostgresStore:
         if self.search_path:  # dbmate's URL parameter, applied with every name quoted
             names = sql.SQL(", ").join(sql.Identifier(n) for n in search_path_entries(self.search_path))
             conn.execute(sql.SQL("SET search_path TO {}").format(names))
+        if self.read_only:  # the server then refuses every write of this session, whatever the role may do
+            conn.execute("SET default_transaction_read_only = on")
         return conn
 
     def _create_database(self) -> None:
@@ -300,8 +304,11 @@ class PostgresStore:
         self.conn.close()
 
 
-def open_postgres(settings: PostgresSettings, *, create: bool = False, notify: Notify = _quiet) -> PostgresStore:
-    """The registry's factory: a live store from settings."""
+def open_postgres(
+    settings: PostgresSettings, *, create: bool = False, notify: Notify = _quiet, read_only: bool = False
+) -> PostgresStore:
+    """The registry's factory: a live store from settings. ``read_only``: no lock, no database creation, and a
+    session in which the server refuses every write (``harness drift``)."""
     return PostgresStore(
         settings.url,
         migrations_table=settings.migrations_table,
@@ -309,4 +316,5 @@ def open_postgres(settings: PostgresSettings, *, create: bool = False, notify: N
         lock_timeout=settings.lock_timeout,
         create_database=create,
         notify=notify,
+        read_only=read_only,
     )
