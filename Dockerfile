@@ -50,7 +50,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     TMPDIR=/tmp \
     HARNESS_POSTGRES_MIGRATIONS=/migrations/postgres \
     HARNESS_CASSANDRA_MIGRATIONS=/migrations/cassandra \
-    HARNESS_CONTRACT=/migrations/contract.md
+    HARNESS_CONTRACT=/migrations/contract.md \
+    HARNESS_EXPECTED_SCHEMA=/migrations/expected-schema.json
 WORKDIR /
 USER ${UID}:${UID}
 ENTRYPOINT ["harness"]

@@ -158,7 +158,8 @@ def run_project_command(args: argparse.Namespace) -> int:
         return int(main_diagram(settings, say))
     from harness.drift import main_drift
 
-    return int(main_drift(settings, say, url=args.url, hosts=args.hosts, fmt=args.format))
+    return int(main_drift(settings, say, url=args.url, hosts=args.hosts, fmt=args.format,
+                          write_expected_to=args.write_expected_schema))  # fmt: skip
 
 
 def _secrets_of(args: argparse.Namespace) -> list[str]:

@@ -142,9 +142,11 @@ def add_key_flags(parser: argparse.ArgumentParser, keys: tuple[Key, ...]) -> Non
 
 # What drift reads: the project (files, contract, keyspace) and where the throwaway servers for the expected
 # schema come from (as verify); not the policies of the roundtrip, the fuzz or the lint.
-_DRIFT_KEYS = ("postgres_migrations", "cassandra_migrations", "contract", "keyspace", "strict_links", "max_file_size",
-               "provider", "pg_url", "cassandra_hosts", "cassandra_port", "pg_bindir", "postgres_image",
-               "cassandra_image")  # fmt: skip
+_DRIFT_KEYS = (
+    "postgres_migrations", "cassandra_migrations", "contract", "keyspace", "strict_links", "max_file_size",
+    "provider", "expected_schema", "pg_url", "cassandra_hosts", "cassandra_port", "pg_bindir", "postgres_image",
+    "cassandra_image",
+)  # fmt: skip
 
 
 def _project_parsers(sub: Any) -> None:
@@ -178,6 +180,9 @@ def _project_parsers(sub: Any) -> None:
     dr.add_argument("--url", help="the live PostgreSQL's URL ($DATABASE_URL, else libpq's PG* variables)")
     dr.add_argument("--hosts", help="the live Cassandra's contact points ($CASSANDRA_HOSTS)")
     dr.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
+    dr.add_argument("--write-expected-schema", type=Path, metavar="FILE",
+                    help="only build the schema the migrations make and write it to FILE (commit it; drift reads it "
+                    "with --expected-schema where no throwaway server can run)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -55,6 +55,8 @@ KEYS: tuple[Key, ...] = (
         choices=("dev", "ci")),
     Key("max_file_size", "int", 10 * MiB, "largest migration file read, in bytes"),
     Key("pg_version", "text", None, "PostgreSQL version the lint assumes (e.g. 15.0); Squawk's own default else"),
+    Key("expected_schema", "path", None, "the schema the migrations build, as a file (`harness drift "
+        "--write-expected-schema`): drift uses it instead of throwaway servers, e.g. in a cluster"),
     Key("squawk_config", "path", None, "Squawk configuration file for the lint (default: .squawk.toml found upwards)"),
     Key("lint_allow", "list", (), "lint suppressions for files that cannot carry a comment (applied files keep their "
         "checksum): '<file pattern> <rule-id>[,<rule-id>] <reason>', one per entry (';' between them in a flag)"),
