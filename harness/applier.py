@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from harness.errors import HarnessError
@@ -17,7 +17,7 @@ from harness.migrations import Migration
 from harness.registry import store_kind
 from harness.stores.base import BASELINED as BASELINE_STATUS
 from harness.stores.base import FAILED as FAILED_STATUS
-from harness.stores.base import AppliedMigration, Store
+from harness.stores.base import AppliedMigration, Store, UnresolvedStep
 from harness.versions import version_key
 
 Say = Callable[[str], None]
@@ -80,6 +80,8 @@ class Options:
 
 def failure_detail(store: str, record: AppliedMigration) -> str:
     unit = store_kind(store).progress_unit
+    if record.interrupted:
+        return f"interrupted at {unit} {record.done + 1}: {record.error or 'the applier stopped'}; up resumes it"
     return f"failed at {unit} {record.done + 1}: {record.error or 'unknown error'}"
 
 
@@ -173,10 +175,12 @@ def up(
             if state == FAILED:
                 resume = records[m.version]
                 _check_resumable(m, resume, options.retry_failed)
+                if resume.interrupted and not options.retry_failed:
+                    resume = _recover(store, m, resume, say)
             elif state not in (PENDING, OUT_OF_ORDER):
                 continue
             if resume is not None:
-                say(f"Resuming: {m.filename} at {store_kind(m.store).progress_unit} {resume.done + 1}")
+                say(_resuming(m, resume.done))
             else:
                 say(f"Applying: {m.filename}")
             start = time.perf_counter()
@@ -189,17 +193,45 @@ def up(
 def _check_resumable(m: Migration, rec: AppliedMigration, retry: bool) -> None:
     unit = store_kind(m.store).progress_unit
     k = rec.done + 1
-    if rec.checksum == m.checksum and not retry:
+    if rec.done_hash is not None and rec.done_hash != m.progress_hash(rec.done):
+        raise PlanError(
+            f"{m.path}: {unit}s 1..{rec.done} already ran, but the file now changes them; restore them"
+            f" as they were and edit only {unit} {k} onwards"
+            if rec.done > 1
+            else f"{m.path}: {unit} 1 already ran, but the file now changes it; restore it as it was and edit "
+            f"only {unit} 2 onwards"
+        )
+    if rec.checksum == m.checksum and not retry and not rec.interrupted:
         raise PlanError(
             f"{m.path}: migration failed at {unit} {k} ({rec.error or 'unknown error'}) and the file is unchanged;"
             f" fix {unit} {k} and run up again: it resumes at {unit} {k}{_without_repeating(unit, k)}"
             " (--retry-failed retries it as it is)"
         )
-    if rec.done_hash is not None and rec.done_hash != m.progress_hash(rec.done):
+
+
+def _recover(store: Store, m: Migration, rec: AppliedMigration, say: Say) -> AppliedMigration:
+    """An interrupted migration: the store reads what took effect; what it cannot read stops with two commands."""
+    unit = store_kind(m.store).progress_unit
+    try:
+        found = store.resolve_interrupted(m, rec)
+    except UnresolvedStep as exc:
+        k = exc.step
         raise PlanError(
-            f"{m.path}: {unit}s 1..{rec.done} already ran, but the file now changes them; restore them"
-            f" as they were and edit only {unit} {k} onwards"
-        )
+            f"{m.path}: the applier was interrupted at {unit} {k}, and whether it took effect cannot be read "
+            f"from the database: {exc.reason}. Check by hand, then run one of:\n"
+            f"  harness {m.store} up --retry-failed                 # {unit} {k} did not take effect: run it again\n"
+            f"  harness {m.store} resolve --version {m.version} --done   # it took effect: record it, then run up"
+        ) from None
+    if found.note:
+        say(f"Recovering: {m.filename}: {found.note}")
+    return replace(rec, done=found.done)
+
+
+def _resuming(m: Migration, done: int) -> str:
+    unit = store_kind(m.store).progress_unit
+    if done >= m.progress_total:
+        return f"Resuming: {m.filename}: every {unit} took effect, recording it as applied"
+    return f"Resuming: {m.filename} at {unit} {done + 1}"
 
 
 def _without_repeating(unit: str, k: int) -> str:
@@ -296,3 +328,28 @@ def baseline(
         for m in todo:
             say(f"Baselined: {m.filename}")
     return todo
+
+
+def resolve(store: Store, migrations: Sequence[Migration], say: Say, version: str, *, done: bool) -> AppliedMigration:
+    """Settle by hand whether the step a failed or interrupted migration stopped at took effect (``done``);
+    the ledger then says so and the next plain ``up`` resumes after it (or at it)."""
+    files = {m.version: m for m in migrations}
+    m = files.get(version)
+    if m is None:
+        raise PlanError(f"--version {version}: no migration file has that version")
+    unit = store_kind(m.store).progress_unit
+    with store.lock(say):
+        store.ensure_ledger()
+        rec = next((r for r in store.applied() if r.version == version), None)
+        if rec is None or rec.status != FAILED_STATUS:
+            raise PlanError(f"{m.filename} did not fail and was not interrupted: there is nothing to resolve")
+        _check_resumable(m, replace(rec, interrupted=True), retry=True)
+        k = rec.done + 1
+        count = k if done else rec.done
+        store.record_resolution(m, rec, count)
+    if count >= m.progress_total:
+        say(f"Resolved: {m.filename}: {unit} {k} took effect, which was the last: recorded as applied")
+    else:
+        verdict = "took effect" if done else "did not take effect"
+        say(f"Resolved: {m.filename}: {unit} {k} {verdict}; up resumes at {unit} {count + 1}")
+    return replace(rec, done=count)

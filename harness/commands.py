@@ -124,6 +124,13 @@ def baseline(t: Target, *, to: str, force: bool = False, say: Say = _print) -> l
         return applier.baseline(store, migrations, say, to, force=force)
 
 
+def resolve(t: Target, *, version: str, done: bool, say: Say = _print) -> None:
+    """Record by hand whether the step a failed or interrupted migration stopped at took effect."""
+    migrations = t.migrations()
+    with open_store(t, create=False, say=say) as store:
+        applier.resolve(store, migrations, say, version, done=done)
+
+
 def reset_target(t: Target) -> str:
     """The name `reset` must be confirmed with (database or keyspace), without connecting."""
     if isinstance(t.connection, CassandraSettings):

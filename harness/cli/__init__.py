@@ -95,6 +95,11 @@ def _baseline(t: commands.Target, args: argparse.Namespace) -> int:
     return 0
 
 
+def _resolve(t: commands.Target, args: argparse.Namespace) -> int:
+    commands.resolve(t, version=args.version, done=bool(args.done), say=say)
+    return 0
+
+
 def _dump(t: commands.Target, args: argparse.Namespace) -> int:
     commands.dump(t, schema_file=args.schema_file, say=say)
     return 0
@@ -117,6 +122,7 @@ _STORE_COMMANDS: dict[str, Callable[[commands.Target, argparse.Namespace], int]]
     "status": _status,
     "reset": _reset,
     "baseline": _baseline,
+    "resolve": _resolve,
     "dump": _dump,
     "create": _create,
     "drop": _drop,

@@ -118,6 +118,20 @@ def _store_parser(sub: Any, kind: StoreKind) -> None:
     )
     bl.add_argument("--to", required=True, help="the newest version the database already has")
     bl.add_argument("--force", action="store_true", help="record the missing rows although the ledger has rows")
+    unit = kind.progress_unit
+    rv = cmds.add_parser(
+        "resolve",
+        parents=[common],
+        help=f"say whether the {unit} a failed or interrupted migration stopped at took effect (then run up)",
+        description=f"When up cannot read from the database whether the {unit} an interrupted migration stopped at "
+        "took effect (a data change, a grant, a section without a transaction), check by hand and record the "
+        f"answer: --done and the next up resumes after that {unit}, --not-done and it runs it again. Only the "
+        "ledger changes. Takes the migration lock.",
+    )  # fmt: skip
+    rv.add_argument("--version", required=True, help="the migration's version")
+    answer = rv.add_mutually_exclusive_group(required=True)
+    answer.add_argument("--done", dest="done", action="store_true", default=None, help=f"the {unit} took effect")
+    answer.add_argument("--not-done", dest="done", action="store_false", help=f"the {unit} did not take effect")
     cmds.add_parser("wait", parents=[common], help="wait until the database accepts queries")
     cmds.add_parser("create", parents=[common], help="create the database (PostgreSQL) or keyspace (Cassandra)")
     dr = cmds.add_parser("drop", parents=[common], help="DESTROYS DATA: drop the database or keyspace")

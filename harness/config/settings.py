@@ -48,11 +48,27 @@ class CassandraSettings:
     lock: bool = True
     lock_ttl: int = 30
     lock_timeout: float = 300.0
+    agreement_timeout: float = 30.0
+    ssl: bool = False
+    ssl_ca: str | None = None
+    ssl_cert: str | None = None
+    ssl_key: str | None = field(default=None, repr=False)
+    ssl_hostname_check: bool = True
 
     def require(self) -> CassandraSettings:
         if not self.keyspace:
             raise ConfigError("no Cassandra keyspace given: set CASSANDRA_KEYSPACE or --keyspace")
         return self
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {env.get(name)!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0 seconds")
+    return value
 
 
 def split_hosts(text: str) -> tuple[str, ...]:
@@ -125,7 +141,13 @@ class Settings:
             "username": env.get("CASSANDRA_USERNAME") or None,
             "password": env.get("CASSANDRA_PASSWORD") or None,
             "replication": env.get("CASSANDRA_REPLICATION", "SimpleStrategy:1"),
+            "agreement_timeout": _seconds(env, "CASSANDRA_SCHEMA_AGREEMENT_TIMEOUT", 30.0),
+            "ssl": bool(self.values.get("cassandra_ssl")),
+            "ssl_hostname_check": self.values.get("cassandra_ssl_hostname_check") is not False,
         }
+        for name in ("ssl_ca", "ssl_cert", "ssl_key"):
+            path = self.values.get(f"cassandra_{name}")
+            values[name] = str(path) if path else None
         if isinstance(flags.get("hosts"), str):
             flags["hosts"] = split_hosts(str(flags["hosts"]))
         values.update({k: v for k, v in flags.items() if v is not None})

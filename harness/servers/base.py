@@ -17,7 +17,12 @@ class PostgresServer:
 
 @dataclass(frozen=True)
 class CassandraServer:
-    """A reachable Cassandra node (or cluster) speaking CQL."""
+    """A reachable Cassandra node (or cluster) speaking CQL.
+
+    Client-to-node TLS is on when ``ssl`` is set or a CA or client certificate is given: ``ssl_ca`` is a PEM file of
+    the CA(s) to trust (the system's store when None), ``ssl_cert``/``ssl_key`` a client certificate for nodes that
+    require one, and ``ssl_hostname_check`` whether the node's certificate must name the address connected to.
+    """
 
     contact_points: tuple[str, ...]
     port: int = 9042
@@ -26,6 +31,15 @@ class CassandraServer:
     provider: str = ""
     username: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
+    ssl: bool = False
+    ssl_ca: str | None = None
+    ssl_cert: str | None = None
+    ssl_key: str | None = None
+    ssl_hostname_check: bool = True
+
+    @property
+    def tls(self) -> bool:
+        return self.ssl or bool(self.ssl_ca or self.ssl_cert)
 
 
 @dataclass(frozen=True)

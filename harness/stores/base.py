@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 APPLIED = "applied"
 FAILED = "failed"
 BASELINED = "baselined"  # recorded as applied without running: the database was migrated by another tool
+STOPPED = "stopped"  # stopped cleanly after ``done`` steps (no agreement, resolved by hand): a plain up resumes
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,10 @@ class AppliedMigration:
 
     A failed migration keeps how far it got: ``done`` steps in the store's progress unit (PostgreSQL: up
     sections, Cassandra: up statements) and ``done_hash``, the fingerprint of those steps' text.
+    ``interrupted``: the run stopped for a reason outside the file (a killed process, a lost lease, no schema
+    agreement), so the next plain ``up`` resumes it after :meth:`Store.resolve_interrupted` has worked out
+    whether step ``done + 1`` took effect; a failed step (``interrupted`` False) needs a fix or --retry-failed.
+    ``in_flight``: step ``done + 1`` may have been running when the applier stopped (else it never started).
     """
 
     version: str
@@ -35,6 +40,25 @@ class AppliedMigration:
     done: int = 0
     done_hash: str | None = None
     error: str | None = None
+    interrupted: bool = False
+    in_flight: bool = False
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Where an interrupted migration resumes: ``done`` steps took effect; ``note`` says how that was decided."""
+
+    done: int
+    note: str
+
+
+class UnresolvedStep(HarnessError):
+    """Whether an interrupted step took effect cannot be read from the database; a person must say."""
+
+    def __init__(self, step: int, reason: str) -> None:
+        super().__init__(reason)
+        self.step = step
+        self.reason = reason
 
 
 Notify = Callable[[str], None]
@@ -67,6 +91,17 @@ class Store(Protocol):
 
     def apply(self, migration: Migration, resume: AppliedMigration | None = None) -> None:
         """Run the up section and record it; on failure leave a ledger state that ``applied`` reports truthfully."""
+        ...
+
+    def resolve_interrupted(self, migration: Migration, record: AppliedMigration) -> Resolution:
+        """How many steps of an interrupted migration took effect, read from the database (called under the lock).
+
+        Raises UnresolvedStep when the database cannot show it (a data change, a section without a transaction).
+        """
+        ...
+
+    def record_resolution(self, migration: Migration, record: AppliedMigration, done: int) -> None:
+        """Record by hand that ``done`` steps took effect (``harness <store> resolve``); the next up resumes."""
         ...
 
     def revert(self, migration: Migration) -> None: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -12,10 +13,65 @@ if TYPE_CHECKING:
     from harness.config import CassandraSettings
 
 
+# Remote datacenters' nodes get a connection too (the default policy ignores them): the applier asks every node
+# for its schema version directly (see agreement.py), and a request may go to another datacenter's coordinator
+# when the local one is down, which the QUORUM/SERIAL consistency of the ledger and the lock allows.
+REMOTE_HOSTS_PER_DC = 1000
+
+
 def endpoint(settings: CassandraSettings) -> CassandraServer:
     """The server a store's settings point at."""
     return CassandraServer(
-        settings.hosts, settings.port, settings.local_dc, username=settings.username, password=settings.password
+        settings.hosts,
+        settings.port,
+        settings.local_dc,
+        username=settings.username,
+        password=settings.password,
+        ssl=settings.ssl,
+        ssl_ca=settings.ssl_ca,
+        ssl_cert=settings.ssl_cert,
+        ssl_key=settings.ssl_key,
+        ssl_hostname_check=settings.ssl_hostname_check,
+    )
+
+
+def ssl_context(server: CassandraServer) -> ssl.SSLContext | None:
+    """Client-to-node TLS as the server describes it; None for plain text. Certificate checks are always on."""
+    if not server.tls:
+        return None
+    context = ssl.create_default_context(cafile=server.ssl_ca)
+    if server.ssl_cert:
+        context.load_cert_chain(server.ssl_cert, server.ssl_key)
+    context.check_hostname = server.ssl_hostname_check
+    return context
+
+
+def connect_error(exc: BaseException, server: CassandraServer) -> str:
+    """One line for a failed connection, saying what to fix when the cause is TLS."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    errors = getattr(exc, "errors", None) or {}
+    causes = [e for e in errors.values() if isinstance(e, BaseException)] or [exc]
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(cause):
+            detail = getattr(cause, "verify_message", "") or "certificate verify failed"
+            return (
+                f"TLS: the node's certificate is not accepted ({detail}); check CASSANDRA_SSL_CA (the CA that signed "
+                "the nodes' certificates) and, for a hostname mismatch, the contact points"
+            )
+        if isinstance(cause, ssl.SSLError | ConnectionResetError) and server.tls:
+            return f"TLS handshake failed ({' '.join(str(cause).split())}): is client encryption on at the node?"
+        if not server.tls and _closed_during_startup(cause):
+            return (
+                f"the node closed the connection before answering ({' '.join(str(cause).split())[:120]}): it may "
+                "accept TLS only; set CASSANDRA_SSL_CA (or CASSANDRA_SSL=true)"
+            )
+    return text[:500]
+
+
+def _closed_during_startup(cause: BaseException) -> bool:
+    text = str(cause).lower()
+    return isinstance(cause, ConnectionResetError) or any(
+        mark in text for mark in ("connection reset", "connection closed", "closed by server", "defunct", "eof")
     )
 
 
@@ -29,8 +85,11 @@ def driver() -> Any:
     return cassandra
 
 
-def connect(server: CassandraServer, *, keyspace: str | None = None, timeout: float = 20.0) -> tuple[Any, Any]:
-    """Return (cluster, session); the caller shuts the cluster down."""
+def connect(
+    server: CassandraServer, *, keyspace: str | None = None, timeout: float = 20.0, agreement_wait: float = 30
+) -> tuple[Any, Any]:
+    """Return (cluster, session); the caller shuts the cluster down. ``agreement_wait`` 0: the driver does not wait
+    for schema agreement after a schema change (the stores ask every node themselves, see agreement.py)."""
     cs = driver()
     logger = logging.getLogger("cassandra")
     if logger.level < logging.ERROR:  # its warnings about unreachable hosts are ours to report, as errors
@@ -41,7 +100,9 @@ def connect(server: CassandraServer, *, keyspace: str | None = None, timeout: fl
         else None
     )
     profile = cs.cluster.ExecutionProfile(
-        load_balancing_policy=cs.policies.DCAwareRoundRobinPolicy(local_dc=server.local_datacenter),
+        load_balancing_policy=cs.policies.DCAwareRoundRobinPolicy(
+            local_dc=server.local_datacenter, used_hosts_per_remote_dc=REMOTE_HOSTS_PER_DC
+        ),
         request_timeout=max(timeout, 30.0),
     )
     cluster = cs.cluster.Cluster(
@@ -52,7 +113,8 @@ def connect(server: CassandraServer, *, keyspace: str | None = None, timeout: fl
         protocol_version=5,
         connect_timeout=timeout,
         control_connection_timeout=timeout,
-        max_schema_agreement_wait=30,
+        max_schema_agreement_wait=agreement_wait,
+        ssl_context=ssl_context(server),
         # Nothing here reads the driver's metadata model (introspection queries system_schema itself):
         # skipping it saves a schema refresh after every DDL statement and the token map at connect.
         schema_metadata_enabled=False,

@@ -2,8 +2,18 @@
 
 Cassandra has no transactional DDL, so a migration can stop halfway. The ledger therefore records how many
 statements of a migration ran; ``up`` refuses to go past a failed migration and, once its file is fixed, resumes at
-the failed statement without repeating the ones that already took effect. Ledger writes use the server's clock
-(no client-side timestamps), so a host with a fast clock cannot make a later write lose.
+the failed statement without repeating the ones that already took effect. A run that was interrupted (killed, lease
+lost, no schema agreement) is resumed by a plain ``up``: see :mod:`harness.stores.cassandra.recovery`. Ledger
+writes use the server's clock (no client-side timestamps), so a host with a fast clock cannot make a later write
+lose.
+
+Consistency. Ledger and lock reads and writes run at QUORUM, and the lock's lightweight transactions at SERIAL:
+a quorum of all the keyspace's replicas, whatever datacenter each applier calls local. LOCAL_QUORUM and
+LOCAL_SERIAL would be cheaper across datacenters, but two appliers with different local datacenters (a Job in each
+region, a laptop) would then each win the lock's Paxos round in their own datacenter and both apply, and a ledger
+row written at LOCAL_QUORUM in one datacenter may not yet be readable in the other, so the second applier would
+repeat a migration. The price: with a whole datacenter (or a majority of replicas) down, ``up`` stops with a clear
+error instead of migrating, which is also when schema changes would not reach every node.
 """
 
 from __future__ import annotations
@@ -16,8 +26,18 @@ from typing import TYPE_CHECKING, Any
 from harness.errors import StoreError
 from harness.migrations import Migration
 from harness.servers.base import CassandraServer
-from harness.stores.base import APPLIED, BASELINED, FAILED, AppliedMigration, Notify, ResetResult
-from harness.stores.cassandra.conn import connect, endpoint
+from harness.stores.base import (
+    APPLIED,
+    BASELINED,
+    FAILED,
+    STOPPED,
+    AppliedMigration,
+    Notify,
+    ResetResult,
+    Resolution,
+)
+from harness.stores.cassandra.agreement import Agreement, AgreementError, down_note
+from harness.stores.cassandra.conn import connect, connect_error, endpoint
 from harness.stores.cassandra.keyspace import Replication, empty_keyspace, quote
 from harness.stores.cassandra.lease import LOCK_NAME, LOCK_TABLE, Lease
 
@@ -32,6 +52,7 @@ __all__ = ["LEDGER", "LOCK_NAME", "LOCK_TABLE", "CassandraStore", "Replication",
 LEDGER = "schema_migrations"
 RESETS = "schema_migrations_resets"
 RUNNING = "running"
+LEDGER_PAGE = 1000  # ledger rows per page: a long history is read page by page, never in one response
 
 
 def _quiet(_message: str) -> None:
@@ -60,6 +81,8 @@ class CassandraStore:
         lock_timeout: float = 300.0,
         create_keyspace: bool = True,
         read_only: bool = False,
+        agreement_timeout: float = 30.0,
+        ledger_page: int = LEDGER_PAGE,
     ) -> None:
         self.server = server
         self.keyspace = keyspace
@@ -72,11 +95,13 @@ class CassandraStore:
             self._exec_timeout, f"{self.qks}.{LOCK_TABLE}", ttl=lock_ttl, timeout=lock_timeout, describe=self.describe()
         )
         self._locked = 0
+        self.ledger_page = ledger_page
         try:
-            self.cluster, self.session = connect(server)
+            self.cluster, self.session = connect(server, timeout=10.0, agreement_wait=0)
         except Exception as exc:
-            raise StoreError(f"cannot connect to {self.describe()}: {error_text(exc)}") from None
+            raise StoreError(f"cannot connect to {self.describe()}: {connect_error(exc, server)}") from None
         self.session.use_client_timestamp = False  # ledger and lease writes take the server's time
+        self.agreement = Agreement(self.cluster, self.session, agreement_timeout)
 
     def describe(self) -> str:
         hosts = ",".join(self.server.contact_points)
@@ -89,15 +114,18 @@ class CassandraStore:
         return self._exec_timeout(cql, params, None)
 
     def _exec_timeout(self, cql: str, params: Any, timeout: float | None) -> Any:
-        """LOCAL_QUORUM (and LOCAL_SERIAL for the lease's conditions): a ledger or lock write seen by one replica
-        only could let a second applier repeat a migration. Schema statements ignore the consistency level."""
+        """QUORUM, and SERIAL for the lease's conditions (see the module's "Consistency"). Schema statements ignore
+        the consistency level."""
         from cassandra import ConsistencyLevel
         from cassandra.query import SimpleStatement
 
         if self.read_only and not cql.lstrip().upper().startswith("SELECT"):
             raise StoreError(f"{self.describe()}: opened read-only, refusing `{' '.join(cql.split())[:80]}`")
         statement = SimpleStatement(
-            cql, consistency_level=ConsistencyLevel.LOCAL_QUORUM, serial_consistency_level=ConsistencyLevel.LOCAL_SERIAL
+            cql,
+            consistency_level=ConsistencyLevel.QUORUM,
+            serial_consistency_level=ConsistencyLevel.SERIAL,
+            fetch_size=self.ledger_page,
         )
         if timeout is None:
             return self.session.execute(statement, params)
@@ -135,20 +163,13 @@ class CassandraStore:
         self._check_agreement(result, cql)
 
     def _check_agreement(self, result: Any, what: str) -> None:
-        """After a schema change, every node must report the same schema version before the next statement.
-
-        The driver already waited once; with schema metadata off (we never read it, and it costs a refresh per
-        change) it reports every change as "not agreed", so ask the control connection again: one cheap query.
-        """
+        """After a schema change, every node of the run must report the same schema version before the next
+        statement (see agreement.py). The driver marks a schema change's result as not agreed (it does not wait
+        itself: its view of which nodes are up lags), other results as agreed."""
         future = getattr(result, "response_future", None)
         if future is None or getattr(future, "is_schema_agreed", True) is not False:
             return
-        wait = self.cluster.max_schema_agreement_wait
-        if not self.cluster.control_connection.wait_for_schema_agreement(wait_time=wait):
-            raise StoreError(
-                f"{self.describe()}: schema agreement not reached within {wait}s after `{what[:80]}`; check that "
-                "every node is up"
-            )
+        self.agreement.await_agreement(self.describe(), what)
 
     def _ledger_exists(self) -> bool:
         row = self._exec(
@@ -162,21 +183,21 @@ class CassandraStore:
             return []
         statement = f"SELECT version, filename, checksum, applied_at, status, statements_done, done_hash, error FROM {self.qks}.{LEDGER}"  # noqa: E501
         out = []
-        for r in self._exec(statement):  # the driver pages through long ledgers
-            status, error, done = r.status or APPLIED, r.error, r.statements_done or 0
-            if status == RUNNING:
-                status = FAILED
-                error = f"interrupted: the applier stopped {_after(done)}"
+        for r in self._exec(statement):  # page by page (ledger_page rows each)
+            status, done = r.status or APPLIED, r.statements_done or 0
+            interrupted = status in (RUNNING, STOPPED)
             out.append(
                 AppliedMigration(
                     version=r.version,
                     checksum=r.checksum,
                     applied_at=r.applied_at,
                     filename=r.filename,
-                    status=status,
+                    status=FAILED if interrupted else status,
                     done=done,
                     done_hash=r.done_hash,
-                    error=error,
+                    error="the applier stopped while it ran" if status == RUNNING else r.error,
+                    interrupted=interrupted,
+                    in_flight=status == RUNNING,
                 )
             )
         return out
@@ -193,6 +214,9 @@ class CassandraStore:
                 self._locked -= 1
             return
         self._ensure_lock_table()
+        self.agreement.members()  # which nodes this run waits for; say which do not answer
+        if self.agreement.down:
+            notify(down_note(self.agreement.down))
         with self.lease.hold(notify):
             self._locked = 1
             try:
@@ -238,6 +262,8 @@ class CassandraStore:
         for k, stmt in enumerate(statements[start:], start + 1):
             try:
                 self._run(migration, stmt, k, "up")
+            except AgreementError as exc:
+                self._stopped(migration, k, exc)
             except StoreError as exc:
                 try:
                     self._record(migration, FAILED, k - 1, str(exc))
@@ -251,6 +277,34 @@ class CassandraStore:
             if k < len(statements):
                 self._record(migration, RUNNING, k)
         self._record(migration, APPLIED, len(statements))
+
+    def _stopped(self, migration: Migration, k: int, exc: AgreementError) -> None:
+        """Statement k took effect but the nodes did not agree: record exactly that, so up resumes at k + 1."""
+        try:
+            self._record(migration, STOPPED, k, str(exc))
+        except Exception as also:
+            raise StoreError(f"{exc}; recording it also failed ({error_text(also)})") from None
+        raise StoreError(
+            f"{exc} (statement {k} took effect and is recorded; once every node answers, run up again: it "
+            f"resumes at statement {k + 1})"
+            if k < len(migration.up_statements)
+            else f"{exc} (every statement took effect and is recorded; once every node answers, run up again to "
+            "record the migration as applied)"
+        ) from None
+
+    def resolve_interrupted(self, migration: Migration, record: AppliedMigration) -> Resolution:
+        from harness.stores.cassandra.recovery import resolve
+
+        return resolve(self, migration, record)
+
+    def record_resolution(self, migration: Migration, record: AppliedMigration, done: int) -> None:
+        if done >= len(migration.up_statements):
+            self._record(migration, APPLIED, len(migration.up_statements))
+        else:
+            self._record(migration, STOPPED, done, f"statement {done} recorded as done by hand (harness resolve)")
+
+    def await_agreement(self, why: str) -> None:
+        self.agreement.await_agreement(self.describe(), why)
 
     def revert(self, migration: Migration) -> None:
         """Down sections in reverse order; the ledger row goes once every statement ran."""
@@ -313,10 +367,6 @@ class CassandraStore:
         self.cluster.shutdown()
 
 
-def _after(done: int) -> str:
-    return "before its first statement" if done == 0 else f"after statement {done}"
-
-
 def _took_effect(k: int) -> str:
     if k == 1:
         return "no statement of it took effect"
@@ -338,4 +388,5 @@ def open_cassandra(
         lock_ttl=settings.lock_ttl,
         lock_timeout=settings.lock_timeout,
         read_only=read_only,
+        agreement_timeout=settings.agreement_timeout,
     )

@@ -12,7 +12,16 @@ from psycopg import pq, sql
 
 from harness.errors import ConfigError, StoreError
 from harness.migrations import Migration, Section
-from harness.stores.base import APPLIED, BASELINED, FAILED, AppliedMigration, Notify, ResetResult
+from harness.stores.base import (
+    APPLIED,
+    BASELINED,
+    FAILED,
+    STOPPED,
+    AppliedMigration,
+    Notify,
+    ResetResult,
+    Resolution,
+)
 from harness.stores.lockwait import wait_for_lock
 from harness.stores.postgres.errors import db_error
 from harness.stores.postgres.ledger import META_TABLE, RESETS_TABLE, Ledger
@@ -26,7 +35,8 @@ if TYPE_CHECKING:
 
 # dbmate's --migration-lock key: the harness and dbmate exclude each other.
 ADVISORY_LOCK_KEY = 48372615
-RUNNING = "running"
+RUNNING = "running"  # sections 1..done committed; the next one, if it runs in a transaction, left nothing behind
+STARTED = "started"  # sections 1..done committed; the next one runs without a transaction and was sent
 
 
 def _quiet(_message: str) -> None:
@@ -131,20 +141,23 @@ class PostgresStore:
         rows = self.conn.execute(self.ledger.select(self._table_exists(META_TABLE))).fetchall()
         records = []
         for version, checksum, applied_at, filename, status, done, done_hash, error, in_ledger in rows:
-            if not in_ledger and status not in (FAILED, RUNNING):
+            interrupted = status in (RUNNING, STARTED, STOPPED) and not in_ledger
+            if not in_ledger and status != FAILED and not interrupted:
                 continue  # our record of a row that dbmate rolled back: the ledger decides
-            if status == RUNNING and not in_ledger:
-                status, error = FAILED, f"interrupted: the applier stopped after section {done or 0}"
+            if status in (RUNNING, STARTED) and not in_ledger:
+                error = "the applier stopped while it ran"
             records.append(
                 AppliedMigration(
                     version=version,
                     checksum=checksum,
                     applied_at=applied_at,
                     filename=filename,
-                    status=status if status in (FAILED, BASELINED) else APPLIED,
+                    status=FAILED if interrupted else status if status in (FAILED, BASELINED) else APPLIED,
                     done=done or 0,
                     done_hash=done_hash,
                     error=error,
+                    interrupted=interrupted,
+                    in_flight=status == STARTED,
                 )
             )
         return records
@@ -187,6 +200,11 @@ class PostgresStore:
         """Run the up sections in order; each commits with its progress record, the last with the ledger row."""
         first = resume.done if resume else 0
         last = len(migration.ups) - 1
+        if first > last:  # every section took effect (an interrupted run, resolved): only the record is missing
+            with self.conn.transaction():
+                for statement in self.ledger.applied(migration):
+                    self.conn.execute(statement)
+            return
         for index in range(first, last + 1):
             section = migration.ups[index]
             if index == last:
@@ -204,6 +222,20 @@ class PostgresStore:
         # If the connection is gone, the progress row of the last committed section still tells the truth.
         with contextlib.suppress(psycopg.Error):
             self.conn.execute(self.ledger.progress(migration, FAILED, index, str(exc)))
+
+    def resolve_interrupted(self, migration: Migration, record: AppliedMigration) -> Resolution:
+        from harness.stores.postgres.recovery import resolve
+
+        return resolve(self, migration, record)
+
+    def record_resolution(self, migration: Migration, record: AppliedMigration, done: int) -> None:
+        if done >= len(migration.ups):
+            with self.conn.transaction():
+                for statement in self.ledger.applied(migration):
+                    self.conn.execute(statement)
+        else:
+            note = f"section {done} recorded as done by hand (harness resolve)" if done else "resolved by hand"
+            self.conn.execute(self.ledger.progress(migration, STOPPED, done, note))
 
     def revert(self, migration: Migration) -> None:
         """Run the down sections in reverse order; the ledger rows go with the last one (the first section's)."""
@@ -241,6 +273,8 @@ class PostgresStore:
             self._execute(migration, section, what, f"{body}\n;\n{ledger}" if body else ledger, number)
             return
         if body:
+            if what == "up":  # a kill from here on leaves "started": whether the body ran is not known
+                self.conn.execute(self.ledger.progress(migration, STARTED, index))
             try:
                 self._execute(migration, section, what, body, number)
             except StoreError as exc:
