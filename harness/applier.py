@@ -219,8 +219,8 @@ def _recover(store: Store, m: Migration, rec: AppliedMigration, say: Say) -> App
         raise PlanError(
             f"{m.path}: the applier was interrupted at {unit} {k}, and whether it took effect cannot be read "
             f"from the database: {exc.reason}. Check by hand, then run one of:\n"
-            f"  harness {m.store} up --retry-failed                 # {unit} {k} did not take effect: run it again\n"
-            f"  harness {m.store} resolve --version {m.version} --done   # it took effect: record it, then run up"
+            f"  harness {m.store} up --retry-failed         # {unit} {k} did not take effect: run it again\n"
+            f"  harness {m.store} resolve {m.version} --done   # it took effect: record it, then run up"
         ) from None
     if found.note:
         say(f"Recovering: {m.filename}: {found.note}")
@@ -336,7 +336,7 @@ def resolve(store: Store, migrations: Sequence[Migration], say: Say, version: st
     files = {m.version: m for m in migrations}
     m = files.get(version)
     if m is None:
-        raise PlanError(f"--version {version}: no migration file has that version")
+        raise PlanError(f"{version}: no migration file has that version")
     unit = store_kind(m.store).progress_unit
     with store.lock(say):
         store.ensure_ledger()

@@ -96,7 +96,7 @@ def _baseline(t: commands.Target, args: argparse.Namespace) -> int:
 
 
 def _resolve(t: commands.Target, args: argparse.Namespace) -> int:
-    commands.resolve(t, version=args.version, done=bool(args.done), say=say)
+    commands.resolve(t, version=args.migration_version, done=bool(args.done), say=say)
     return 0
 
 

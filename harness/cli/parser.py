@@ -128,7 +128,7 @@ def _store_parser(sub: Any, kind: StoreKind) -> None:
         f"answer: --done and the next up resumes after that {unit}, --not-done and it runs it again. Only the "
         "ledger changes. Takes the migration lock.",
     )  # fmt: skip
-    rv.add_argument("--version", required=True, help="the migration's version")
+    rv.add_argument("migration_version", metavar="VERSION", help="the migration's version")
     answer = rv.add_mutually_exclusive_group(required=True)
     answer.add_argument("--done", dest="done", action="store_true", default=None, help=f"the {unit} took effect")
     answer.add_argument("--not-done", dest="done", action="store_false", help=f"the {unit} did not take effect")

@@ -113,7 +113,14 @@ class Lease:
         if holder_is_dead(holder):
             self._execute(f"DELETE FROM {self.table} WHERE name = %s IF owner = %s", (LOCK_NAME, holder), None)
             return self._try_once_after_takeover(holder)
-        return f"{holder} (a lease of {self.ttl}s)"
+        return f"{holder} ({self._left(holder)})"
+
+    def _left(self, holder: str) -> str:
+        """How long the holder's lease still runs unless renewed: the wait ahead if the holder is gone."""
+        row = self._execute(f"SELECT owner, TTL(owner) FROM {self.table} WHERE name = %s", (LOCK_NAME,), None).one()
+        if row is None or row[0] != holder or row[1] is None:
+            return "its lease just ended"
+        return f"its lease runs out in {row[1]}s unless renewed"
 
     def _try_once_after_takeover(self, holder: str) -> str | None:
         row = self._execute(
