@@ -43,7 +43,7 @@ def _hook_cassandra(spec: dict[str, Any]) -> None:
         die()
         return result
 
-    CassandraStore._exec_timeout = hooked  # type: ignore[method-assign]
+    setattr(CassandraStore, "_exec_timeout", hooked)  # noqa: B010  (a method replaced on purpose)
 
 
 def _hook_postgres(spec: dict[str, Any]) -> None:
@@ -65,8 +65,8 @@ def _hook_postgres(spec: dict[str, Any]) -> None:
         if mine and when == "after-body":
             die()
 
-    PostgresStore._run_section = hooked_section  # type: ignore[method-assign]
-    PostgresStore._execute = hooked_execute  # type: ignore[method-assign]
+    setattr(PostgresStore, "_run_section", hooked_section)  # noqa: B010  (a method replaced on purpose)
+    setattr(PostgresStore, "_execute", hooked_execute)  # noqa: B010
 
 
 def main() -> int:

@@ -100,7 +100,7 @@ def test_a_ledger_longer_than_one_page_is_read_page_by_page_and_whole(
 
     try:
         applier.baseline(paged, migrations, lambda _m: None, "120")
-        paged.session.execute = counting  # type: ignore[method-assign]
+        paged.session.execute = counting
         versions = [r.version for r in paged.applied()]
     finally:
         paged.close()
