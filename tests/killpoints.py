@@ -29,7 +29,7 @@ def die() -> None:
 def _hook_cassandra(spec: dict[str, Any]) -> None:
     from harness.stores.cassandra.store import CassandraStore
 
-    original = CassandraStore._exec_timeout
+    original = CassandraStore._send
     target, when = spec["statement"], spec["when"]
 
     def hooked(self: CassandraStore, cql: str, params: Any, timeout: float | None) -> Any:
@@ -43,7 +43,7 @@ def _hook_cassandra(spec: dict[str, Any]) -> None:
         die()
         return result
 
-    setattr(CassandraStore, "_exec_timeout", hooked)  # noqa: B010  (a method replaced on purpose)
+    setattr(CassandraStore, "_send", hooked)  # noqa: B010  (a method replaced on purpose)
 
 
 def _hook_postgres(spec: dict[str, Any]) -> None:

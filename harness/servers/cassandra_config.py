@@ -262,6 +262,13 @@ def java_major(version_output: str) -> int:
 # listens, and makes a seed wait for the other seeds; a fresh test cluster has no collisions to find.
 NON_SEED_PROPERTIES: tuple[str, ...] = ("-Dcassandra.allow_unsafe_join=true",)
 
+# A member that was paused or down pulls the schema changes it missed once it is back; by default it waits up to a
+# minute for that (migration delay, pull interval), which tests that pause a node would spend idle.
+CLUSTER_PROPERTIES: tuple[str, ...] = (
+    "-Dcassandra.migration_delay_ms=1000",
+    "-Dcassandra.schema_pull_interval_ms=2000",
+)
+
 
 def parse_dcs(spec: str | None, nodes: int) -> tuple[tuple[str, int], ...]:
     """``"dc1:2,dc2:1"`` -> (("dc1", 2), ("dc2", 1)); None means every node in ``datacenter1``.
@@ -343,7 +350,7 @@ def cluster_configs(
                     seeds=seeds,
                     initial_token=token,
                     datacenter=dc,
-                    properties=non_seed_properties if index or all_seeds else (),
+                    properties=(*CLUSTER_PROPERTIES, *(non_seed_properties if index or all_seeds else ())),
                 )
             )
     return configs

@@ -1,13 +1,16 @@
-"""A local Cassandra cluster started as a user gets one: by a nested pytest run (the plugin) or `harness servers`."""
+"""The cluster lane's support: clusters started as a user gets one (a nested pytest run, `harness servers`), and the
+lane's shared 3-node, 2-datacenter cluster from the plugin, with its nodes' pids for pausing them."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +118,126 @@ def hanging_run(scratch_env: dict[str, str], tmp_path: Path) -> Iterator[Hanging
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+
+
+# ---------------------------------------------------------------- the lane's shared cluster (through the plugin)
+
+SHAPE = (3, "dc1:2,dc2:1")
+NTS = "NetworkTopologyStrategy:dc1=2,dc2=1"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start clusters of their own run first, so the shared cluster is not up beside theirs."""
+    items.sort(key=lambda item: "cassandra_server" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(scope="session")
+def cluster(harness_config: Any, cassandra_server: Any) -> Any:
+    """The plugin's session Cassandra, which this lane needs to be the 3-node, 2-datacenter cluster."""
+    shape = (harness_config.servers.cassandra_nodes, harness_config.servers.cassandra_dcs)
+    if shape != SHAPE:
+        pytest.fail(
+            f"the cluster lane needs HARNESS_CASSANDRA_NODES=3 and HARNESS_CASSANDRA_DCS=dc1:2,dc2:1 (tox -e cluster "
+            f"sets them), not {shape}"
+        )
+    return cassandra_server
+
+
+@pytest.fixture(scope="session")
+def node_pids(cluster: Any) -> dict[str, int]:
+    """address -> JVM pid of the shared cluster's nodes (from the supervisor's state)."""
+    from harness.plugin.options import RUN_DIR
+    from harness.servers.select import running_nodes
+
+    nodes = running_nodes(Path(os.environ[RUN_DIR]))
+    assert [n.address for n in nodes] == list(DCS), nodes
+    return {n.address: n.pid for n in nodes}
+
+
+def node_log(pid: int) -> Path:
+    """A node's log: its JVM runs in the node's work directory."""
+    return Path(os.readlink(f"/proc/{pid}/cwd")) / "cassandra.log"
+
+
+def single_node_session(address: str, port: int, timeout: float = 10) -> tuple[Any, Any]:
+    """A driver session that talks to exactly one node, so its answers are that node's own view."""
+    from harness.stores.cassandra.conn import driver
+
+    cs = driver()
+    policy = cs.policies.WhiteListRoundRobinPolicy([address])
+    profile = cs.cluster.ExecutionProfile(load_balancing_policy=policy, request_timeout=timeout)
+    cluster = cs.cluster.Cluster(
+        [address], port=port, execution_profiles={cs.cluster.EXEC_PROFILE_DEFAULT: profile}, protocol_version=5,
+        connect_timeout=timeout, schema_metadata_enabled=False, token_metadata_enabled=False,
+    )  # fmt: skip
+    try:
+        return cluster, cluster.connect()
+    except Exception:
+        cluster.shutdown()
+        raise
+
+
+def schema_versions(port: int) -> dict[str, str | None]:
+    """Each node's own schema version, asked of that node (None: it does not answer)."""
+    versions: dict[str, str | None] = {}
+    for address in DCS:
+        try:
+            cluster, session = single_node_session(address, port, timeout=3)
+        except Exception:
+            versions[address] = None
+            continue
+        try:
+            versions[address] = str(session.execute("SELECT schema_version FROM system.local").one()[0])
+        except Exception:
+            versions[address] = None
+        finally:
+            cluster.shutdown()
+    return versions
+
+
+def wait_healthy(port: int, timeout: float = 120) -> None:
+    """Every node answers and all report one schema version (after a test paused some)."""
+    last: dict[str, str | None] = {}
+
+    def agreed() -> bool:
+        nonlocal last
+        last = schema_versions(port)
+        return None not in last.values() and len(set(last.values())) == 1
+
+    assert wait_until(agreed, timeout), f"the cluster did not come back together: {last}"
+
+
+@contextmanager
+def paused(pids: dict[str, int], *addresses: str, port: int, wait: bool = True) -> Iterator[None]:
+    """SIGSTOP the nodes' JVMs; SIGCONT them whatever happens, and (``wait``) wait until the cluster agrees again."""
+    stopped = []
+    try:
+        for address in addresses:
+            os.kill(pids[address], signal.SIGSTOP)
+            stopped.append(address)
+        yield
+    finally:
+        for address in stopped:
+            os.kill(pids[address], signal.SIGCONT)
+        if stopped and wait:
+            wait_healthy(port)
+
+
+def seen_down(pids: dict[str, int], address: str, by: str, since: int) -> bool:
+    """Node ``by`` has logged that ``address`` is DOWN after byte ``since`` of its log."""
+    with node_log(pids[by]).open("rb") as handle:
+        handle.seek(since)
+        text = handle.read().decode("utf-8", "replace")
+    return any(f"/{address}:" in line and "is now DOWN" in line for line in text.splitlines())
+
+
+def cluster_env(server: Any, keyspace: str, directory: Path, **extra: str) -> dict[str, str]:
+    return {
+        "CASSANDRA_HOSTS": ",".join(server.contact_points),
+        "CASSANDRA_PORT": str(server.port),
+        "CASSANDRA_KEYSPACE": keyspace,
+        "CASSANDRA_LOCAL_DC": server.local_datacenter,
+        "CASSANDRA_REPLICATION": NTS,
+        "HARNESS_CASSANDRA_MIGRATIONS": str(directory),
+        **extra,
+    }

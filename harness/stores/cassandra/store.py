@@ -97,7 +97,7 @@ class CassandraStore:
         self._locked = 0
         self.ledger_page = ledger_page
         try:
-            self.cluster, self.session = connect(server, timeout=10.0, agreement_wait=0)
+            self.cluster, self.session = connect(server, timeout=5.0, agreement_wait=0)
         except Exception as exc:
             raise StoreError(f"cannot connect to {self.describe()}: {connect_error(exc, server)}") from None
         self.session.use_client_timestamp = False  # ledger and lease writes take the server's time
@@ -114,8 +114,17 @@ class CassandraStore:
         return self._exec_timeout(cql, params, None)
 
     def _exec_timeout(self, cql: str, params: Any, timeout: float | None) -> Any:
+        """A ledger, lock or schema query; a driver error becomes one StoreError line saying what to check."""
+        try:
+            return self._send(cql, params, timeout)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"{self.describe()}: {error_text(exc)}{_quorum_hint(exc)}") from None
+
+    def _send(self, cql: str, params: Any, timeout: float | None) -> Any:
         """QUORUM, and SERIAL for the lease's conditions (see the module's "Consistency"). Schema statements ignore
-        the consistency level."""
+        the consistency level. Driver errors pass through (a migration statement's error names its file)."""
         from cassandra import ConsistencyLevel
         from cassandra.query import SimpleStatement
 
@@ -250,7 +259,7 @@ class CassandraStore:
     def _run(self, migration: Migration, stmt: Statement, k: int, what: str) -> None:
         self._check_lock(f"{what} statement {k} of {migration.filename}")
         try:
-            result = self._exec(stmt.text)
+            result = self._send(stmt.text, None, None)
         except Exception as exc:
             raise StoreError(f"{migration.path}:{stmt.line}: {what} statement {k} failed: {error_text(exc)}") from None
         self._check_agreement(result, stmt.text)
@@ -365,6 +374,18 @@ class CassandraStore:
 
     def close(self) -> None:
         self.cluster.shutdown()
+
+
+def _quorum_hint(exc: BaseException) -> str:
+    """Unavailable and timeouts on ledger and lock queries mean too few replicas answered."""
+    causes = [exc, *(getattr(exc, "errors", None) or {}).values()]  # NoHostAvailable: each host's error
+    quorum = ("Unavailable", "WriteTimeout", "ReadTimeout", "CASWriteUnknownResultError", "OperationTimedOut")
+    if any(type(cause).__name__ in quorum for cause in causes):
+        return (
+            " (ledger and lock queries need a quorum of the keyspace's replicas, whatever their datacenter: check "
+            "that the nodes are up)"
+        )
+    return ""
 
 
 def _took_effect(k: int) -> str:
