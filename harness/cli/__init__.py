@@ -175,6 +175,11 @@ def _fail(args: argparse.Namespace, message: str, secrets: Sequence[str]) -> int
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["deploy"]:  # every argument is deploy.sh's own, --help included
+        from harness.deploy import exec_deploy
+
+        exec_deploy(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
