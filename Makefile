@@ -10,7 +10,7 @@ verify: setup
 	$(TOX) -q -e verify
 
 test: setup
-	$(TOX) -q
+	$(TOX) -q -p all -o
 
 lint unit db deploy docker: setup
 	$(TOX) -q -e $@

@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_verify(env: dict[str, str], only: list[str]) -> tuple[float, dict[str, float], str]:
+def run_verify(env: dict[str, str], only: list[str], cwd: Path = ROOT) -> tuple[float, dict[str, float], str]:
     start = time.monotonic()
     command = [sys.executable, "-m", "harness.cli", "verify", *(f"--only={name}" for name in only)]
-    out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    out = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=3600)
     wall = time.monotonic() - start
     phases: dict[str, float] = {}
     for line in out.stdout.splitlines():

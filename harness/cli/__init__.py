@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -80,7 +79,12 @@ def _down(t: commands.Target, args: argparse.Namespace) -> int:
 
 def _status(t: commands.Target, args: argparse.Namespace) -> int:
     st = commands.status(t, say=say)
-    print(json.dumps(status_json(st), indent=2) if args.json else format_status(st))
+    if args.json:
+        import json
+
+        print(json.dumps(status_json(st), indent=2))
+    else:
+        print(format_status(st))
     return 1 if args.exit_code and (st.pending or st.failed) else 0
 
 
@@ -174,13 +178,23 @@ def _secrets_of(args: argparse.Namespace) -> list[str]:
 
 
 def _fail(args: argparse.Namespace, message: str, secrets: Sequence[str]) -> int:
+    from harness.config.secrets import known_secrets
+
+    secrets = [*secrets, *known_secrets(os.environ)]
     if getattr(args, "debug", False):
+        import traceback
+
         err(mask(traceback.format_exc(), secrets))
     err(f"Error: {mask(message, secrets)}")
     return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["deploy"]:  # every argument is deploy.sh's own, --help included
+        from harness.deploy import exec_deploy
+
+        exec_deploy(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
@@ -191,7 +205,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     secrets = _secrets_of(args)
     try:
-        secrets += load_settings(env_files=getattr(args, "env_file", None), detect_layout=False).secrets()
         if args.area in ("postgres", "cassandra"):
             return run_store_command(args)
         if args.area in ("verify", "lint", "diagram", "drift"):

@@ -199,6 +199,15 @@ def _project_parsers(sub: Any) -> None:
                     "with --expected-schema where no throwaway server can run)")  # fmt: skip
 
 
+def _deploy_parser(sub: Any) -> None:
+    d = sub.add_parser(
+        "deploy", add_help=False, help="build the migrations image and run its Jobs with Helm (the packaged deploy.sh)",
+        description="Runs the deploy.sh that ships with the package, with every argument passed on (see "
+        "`harness deploy --help`).",
+    )  # fmt: skip
+    d.add_argument("deploy_args", nargs=argparse.REMAINDER, help="arguments of deploy.sh")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness",
@@ -213,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     for kind in STORES.values():
         _store_parser(sub, kind)
     _project_parsers(sub)
+    _deploy_parser(sub)
     from harness.cli.servers import add_parsers
 
     add_parsers(sub)

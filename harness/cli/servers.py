@@ -7,6 +7,7 @@ import shlex
 import sys
 from typing import Any
 
+from harness.config import mask
 from harness.servers.base import CassandraServer, PostgresServer
 
 # The server machinery (file locks, subprocess supervision) is imported by the commands that use it, so that
@@ -123,7 +124,11 @@ def servers_status(args: argparse.Namespace) -> int:
             continue
         running += 1
         server = supervisor.server_from_state(state)
-        where = server.url if isinstance(server, PostgresServer) else f"{','.join(server.contact_points)}:{server.port}"
+        where = (
+            mask(server.url)
+            if isinstance(server, PostgresServer)
+            else f"{','.join(server.contact_points)}:{server.port}"
+        )
         print(f"{kind}: {server.provider} {server.version} at {where} (supervisor pid {state['pid']})")
         for node in supervisor.node_processes(state):
             peak = peak_rss_kib(node.pid)

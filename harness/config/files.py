@@ -75,14 +75,14 @@ def read_env_files(paths: Sequence[Path], *, explicit: bool) -> dict[str, str]:
     A missing default `.env` is fine; a missing file named with --env-file is an error (dbmate silently ignores it,
     which hides typos).
     """
-    from dotenv import dotenv_values
-
     found: dict[str, str] = {}
     for path in paths:
         if not path.is_file():
             if explicit:
                 raise ConfigError(f"{path}: no such env file (--env-file)")
             continue
+        from dotenv import dotenv_values  # only when there is a file: most runs have none
+
         for name, value in dotenv_values(path).items():
             if value is not None:
                 found.setdefault(name, value)

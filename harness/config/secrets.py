@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import unquote
 
 # user:password@ in anything that looks like a URL's authority, even a malformed one (`postgresql//u:pw@h/db`).
 _AUTHORITY = re.compile(r"(?P<user>[A-Za-z0-9._%+-]+):(?P<password>[^@/\s:]+)@")
@@ -12,6 +11,8 @@ _AUTHORITY = re.compile(r"(?P<user>[A-Za-z0-9._%+-]+):(?P<password>[^@/\s:]+)@")
 
 def url_passwords(text: str) -> list[str]:
     """Every password in user:password@ form inside ``text``, as written and percent-decoded."""
+    from urllib.parse import unquote
+
     found: list[str] = []
     for match in _AUTHORITY.finditer(text):
         password = match.group("password")

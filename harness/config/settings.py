@@ -196,6 +196,9 @@ def load_settings(
     real_env = dict(os.environ if env is None else env)
     dotenv = read_env_files(list(env_files) if env_files else [cwd / ".env"], explicit=bool(env_files))
     merged_env = {**dotenv, **real_env}  # dbmate's rule: the real environment wins over env files
+    if env is None:  # as dbmate does: the drivers (libpq's PG* variables) see the env file's variables too
+        for name, value in dotenv.items():
+            os.environ.setdefault(name, value)
     file = find_config(cwd, config)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}

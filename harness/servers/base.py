@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 class PostgresServer:
     """A reachable PostgreSQL. ``url`` is a libpq URL to a database the owner may CREATE DATABASE from."""
 
-    url: str
+    url: str = field(repr=False)  # may carry the password of a throwaway server
     version: str = ""
     provider: str = ""
 

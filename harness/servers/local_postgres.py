@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import subprocess
@@ -92,6 +93,7 @@ class LocalPostgres:
         self.timeout = timeout
         self.log = log
         self.workdir: Path | None = None
+        self.password = ""
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -108,6 +110,13 @@ class LocalPostgres:
         if user:
             os.chown(self.workdir, user.pw_uid, user.pw_gid)
         ids = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
+        # A random password and scram, not `trust`: any local user could otherwise connect as superuser.
+        self.password = secrets.token_urlsafe(24)
+        pwfile = self.workdir / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        pwfile.chmod(0o600)
+        if user:
+            os.chown(pwfile, user.pw_uid, user.pw_gid)
         init = subprocess.run(
             [
                 str(self.bindir / "initdb"),
@@ -116,7 +125,8 @@ class LocalPostgres:
                 "-U",
                 "postgres",
                 "-A",
-                "trust",
+                "scram-sha-256",
+                f"--pwfile={pwfile}",
                 "-E",
                 "UTF8",
                 "--locale=C",
@@ -128,6 +138,7 @@ class LocalPostgres:
             cwd=self.workdir,
             **ids,  # type: ignore[call-overload]
         )
+        pwfile.unlink(missing_ok=True)
         if init.returncode != 0:
             self.stop()
             raise ServerError(f"initdb failed ({init.returncode}): {init.stderr.strip()[-2000:]}")
@@ -167,7 +178,7 @@ class LocalPostgres:
                 preexec_fn=child_preexec(),
                 **ids,  # type: ignore[call-overload]
             )
-        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        url = f"postgresql://postgres:{self.password}@127.0.0.1:{port}/postgres"
         version = self._wait_ready(url, logfile)
         self.log(f"postgres: ready in {time.monotonic() - started:.1f}s ({version})")
         return PostgresServer(url=url, version=version, provider="local")

@@ -220,7 +220,7 @@ def reader_url(pg_url: str, pg_conn: psycopg.Connection) -> Any:
     database = urlsplit(pg_url).path.lstrip("/")
     names = {"role": sql.Identifier(role), "db": sql.Identifier(database)}
     for statement in (
-        "CREATE ROLE {role} LOGIN",
+        "CREATE ROLE {role} LOGIN PASSWORD 'reader-pw'",
         "REVOKE ALL ON DATABASE {db} FROM PUBLIC",  # PUBLIC may create temporary tables by default
         "GRANT CONNECT ON DATABASE {db} TO {role}",
         "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
@@ -229,7 +229,7 @@ def reader_url(pg_url: str, pg_conn: psycopg.Connection) -> Any:
     ):
         pg_conn.execute(sql.SQL(statement).format(**names))
     parts = urlsplit(pg_url)
-    yield urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}")), role
+    yield urlunsplit(parts._replace(netloc=f"{role}:reader-pw@{parts.hostname}:{parts.port}")), role
     pg_conn.execute(sql.SQL("DROP OWNED BY {role}").format(**names))
     pg_conn.execute(sql.SQL("DROP ROLE {role}").format(**names))
 

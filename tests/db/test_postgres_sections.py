@@ -123,12 +123,25 @@ def test_debug_is_accepted_after_the_subcommand(pg_env, capsys):
 
 
 def test_a_password_in_url_is_warned_about_and_never_printed(pg_url, tmp_path, capsys, monkeypatch):
+    from urllib.parse import urlsplit
+
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    url = pg_url.replace("postgresql://postgres@", "postgresql://postgres:S3cret-PW@")
+    password = urlsplit(pg_url).password  # the throwaway server's random password
+    assert password
     write(tmp_path, "1_a.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n")
-    result = harness(capsys, "postgres", "status", "--url", url, "--migrations-dir", str(tmp_path))
+    result = harness(capsys, "postgres", "up", "--url", pg_url, "--migrations-dir", str(tmp_path))
+    assert result.code == 0, result.err
     assert "Warning: --url carries a password" in result.err
-    assert "S3cret-PW" not in result.out + result.err
+    assert password not in result.out + result.err
+
+
+def test_the_throwaway_postgres_refuses_a_client_without_its_password(pg_url):
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(pg_url)
+    anonymous = urlunsplit(parts._replace(netloc=f"{parts.username}@{parts.hostname}:{parts.port}"))
+    with pytest.raises(psycopg.OperationalError, match="password"):
+        psycopg.connect(anonymous, connect_timeout=5, sslmode="disable", passfile="/dev/null")
 
 
 def test_malformed_urls_never_print_their_password(monkeypatch, capsys, tmp_path):

@@ -40,7 +40,11 @@ def test_servers_up_exports_a_server_that_a_test_run_uses_and_down_removes_it(ex
         assert again.stdout == up.stdout, "a second `up` reuses the running server"
 
         status = harness_cli(isolated_env, "servers", "status")
-        assert status.returncode == 0 and "postgres: local 15" in status.stdout and url in status.stdout
+        assert status.returncode == 0 and "postgres: local 15" in status.stdout
+        from harness.config import mask
+
+        password = url.split(":")[2].split("@")[0]
+        assert mask(url) in status.stdout and password not in status.stdout, "status masks the password"
 
         project = example_project(SMOKE)
         env = {k: v for k, v in isolated_env.items() if k != "HARNESS_PROVIDER"}
