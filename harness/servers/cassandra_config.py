@@ -102,6 +102,17 @@ LOGBACK_XML = """<configuration scan="false" debug="false">
 
 
 @dataclass(frozen=True)
+class ClientTls:
+    """Client-to-node encryption of a test node: TLS only, its Java key store, and client certificates checked
+    against the trust store when ``require_client_auth``."""
+
+    keystore: Path
+    truststore: Path
+    password: str
+    require_client_auth: bool = False
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     """Everything that makes one node's files and command line; pure data.
 
@@ -122,6 +133,7 @@ class NodeConfig:
     datacenter: str | None = None
     rack: str = RACK
     properties: tuple[str, ...] = ()  # more -D system properties for this node's JVM
+    client_tls: ClientTls | None = None
 
     @property
     def data_root(self) -> Path:
@@ -192,6 +204,21 @@ crypto_provider:
 user_defined_functions_enabled: true
 materialized_views_enabled: true
 sasi_indexes_enabled: true
+{_client_encryption(cfg.client_tls)}"""
+
+
+def _client_encryption(tls: ClientTls | None) -> str:
+    """The yaml block that makes the native port TLS-only (empty without TLS)."""
+    if tls is None:
+        return ""
+    return f"""client_encryption_options:
+  enabled: true
+  optional: false
+  keystore: {tls.keystore}
+  keystore_password: {tls.password}
+  require_client_auth: {str(tls.require_client_auth).lower()}
+  truststore: {tls.truststore}
+  truststore_password: {tls.password}
 """
 
 

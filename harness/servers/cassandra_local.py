@@ -9,6 +9,7 @@ system.local`` through the driver. It fails fast, with the log tail, on "Failed 
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 import time
@@ -28,6 +29,7 @@ from harness.servers.cassandra_config import (
     JVM_TUNING,
     LOGBACK_XML,
     SUPERUSER,
+    ClientTls,
     NodeConfig,
     render_yaml,
 )
@@ -40,6 +42,7 @@ from harness.servers.cassandra_node import (
     ignore,
     stage_clock,
 )
+from harness.servers.certs import Certificates
 from harness.servers.procutil import free_port, tcp_open
 from harness.stores.cassandra.conn import driver, probe_version
 
@@ -75,8 +78,14 @@ class LocalCassandra:
         cds: bool = True,
         cache: Path | None = None,
         log: Callable[[str], None] = ignore,
+        tls: bool = False,
+        client_auth: bool = False,
     ) -> None:
         self.version = version
+        self.tls = tls or client_auth  # TLS-only native port, certificates made at start (see certs.py)
+        self.client_auth = client_auth  # the node also requires a client certificate signed by the same CA
+        self.certificates: Certificates | None = None
+        self._client_tls: ClientTls | None = None
         self.heap = heap
         self.timeout = timeout
         self.auth = auth
@@ -133,6 +142,8 @@ class LocalCassandra:
         else:
             self._workdir = Path(tempfile.mkdtemp(prefix="harness-cassandra-"))
             self._owns_workdir = True
+        if self.tls:
+            self._make_tls(self._workdir / "tls")
         attempts = 3
         for attempt in range(1, attempts + 1):
             cfg = NodeConfig(
@@ -141,6 +152,7 @@ class LocalCassandra:
                 storage_port=free_port(),
                 heap=self.heap,
                 auth=self.auth,
+                client_tls=self._client_tls,
             )
             try:
                 self.info = self._start_once(cfg)
@@ -170,16 +182,31 @@ class LocalCassandra:
         self._node.launch()
         version = self._wait_ready(self._node, began)
         self._log(f"cassandra: ready in {time.monotonic() - began:.1f}s")
+        return self._server(cfg.native_port, version)
+
+    def _server(self, port: int, version: str = "") -> CassandraServer:
+        """How clients reach this node: its port, the superuser with auth, the CA (and client certificate) with TLS."""
         user, password = SUPERUSER if self.auth else (None, None)
+        certs = self.certificates
         return CassandraServer(
             contact_points=("127.0.0.1",),
-            port=cfg.native_port,
+            port=port,
             local_datacenter=DATACENTER,
             version=version,
             provider="local",
             username=user,
             password=password,
+            ssl_ca=str(certs.ca) if certs else None,
+            ssl_cert=str(certs.client_cert) if certs and self.client_auth else None,
+            ssl_key=str(certs.client_key) if certs and self.client_auth else None,
         )
+
+    def _make_tls(self, directory: Path) -> None:
+        from harness.servers.certs import java_stores, make_certificates
+
+        self.certificates = make_certificates(directory)
+        stores = java_stores(self.certificates, directory, secrets.token_hex(12))
+        self._client_tls = ClientTls(stores.keystore, stores.truststore, stores.password, self.client_auth)
 
     def _wait_ready(self, node: NodeProcess, began: float) -> str:
         """process alive -> ready log line -> TCP connect -> driver query; fail fast with the log tail."""
@@ -204,9 +231,7 @@ class LocalCassandra:
 
     def _query_version(self, port: int) -> str | None:
         """``SELECT release_version FROM system.local`` through the real driver; None if not yet."""
-        user, password = SUPERUSER if self.auth else (None, None)
-        node = CassandraServer(("127.0.0.1",), port, DATACENTER, username=user, password=password)
-        return probe_version(node, timeout=5)
+        return probe_version(self._server(port), timeout=5)
 
     def _kill(self) -> None:
         """Stop the JVM (publishing a fresh AppCDS dump); leaves the work dir in place."""

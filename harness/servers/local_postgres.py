@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from harness.errors import ServerError
 from harness.servers.base import PostgresServer
+from harness.servers.certs import Certificates
 from harness.servers.procutil import child_preexec, free_port, log_tail
 
 DEBIAN_GLOB = "/usr/lib/postgresql/*/bin"
@@ -88,8 +90,11 @@ class LocalPostgres:
         bindir: str | Path | None = None,
         timeout: float = 30.0,
         log: Callable[[str], None] = lambda _msg: None,
+        tls: bool = False,
     ) -> None:
         self.bindir = find_bindir(bindir)
+        self.tls = tls  # TLS only (hostssl), with certificates made at start; the URL says verify-full
+        self.certificates: Certificates | None = None
         self.timeout = timeout
         self.log = log
         self.workdir: Path | None = None
@@ -142,6 +147,7 @@ class LocalPostgres:
         if init.returncode != 0:
             self.stop()
             raise ServerError(f"initdb failed ({init.returncode}): {init.stderr.strip()[-2000:]}")
+        tls_args, tls_query = self._tls_only(data, user) if self.tls else ([], "")
         port = free_port()
         self.log(f"postgres: starting {self.bindir.parent.name} on 127.0.0.1:{port}")
         with open(logfile, "wb") as out:
@@ -170,6 +176,7 @@ class LocalPostgres:
                     "shared_buffers=64MB",
                     "-c",
                     "log_min_messages=warning",
+                    *tls_args,
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -178,10 +185,23 @@ class LocalPostgres:
                 preexec_fn=child_preexec(),
                 **ids,  # type: ignore[call-overload]
             )
-        url = f"postgresql://postgres:{self.password}@127.0.0.1:{port}/postgres"
+        url = f"postgresql://postgres:{self.password}@127.0.0.1:{port}/postgres{tls_query}"
         version = self._wait_ready(url, logfile)
         self.log(f"postgres: ready in {time.monotonic() - started:.1f}s ({version})")
         return PostgresServer(url=url, version=version, provider="local")
+
+    def _tls_only(self, data: Path, user: pwd.struct_passwd | None) -> tuple[list[str], str]:
+        """A server certificate made now, every TCP line of pg_hba.conf made hostssl; the URL's verify-full query."""
+        from harness.servers.certs import give_to, make_certificates
+
+        assert self.workdir is not None
+        certs = self.certificates = make_certificates(self.workdir / "tls")
+        if user:
+            give_to([certs.server_cert, certs.server_key], user.pw_uid, user.pw_gid)
+        hba = data / "pg_hba.conf"
+        hba.write_text(re.sub(r"(?m)^host(\s)", r"hostssl\1", hba.read_text()))
+        args = ["-c", "ssl=on", "-c", f"ssl_cert_file={certs.server_cert}", "-c", f"ssl_key_file={certs.server_key}"]
+        return args, f"?sslmode=verify-full&sslrootcert={certs.ca}"
 
     def _wait_ready(self, url: str, logfile: Path) -> str:
         import psycopg

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,10 @@ def connect_error(exc: BaseException, server: CassandraServer) -> str:
     errors = getattr(exc, "errors", None) or {}
     causes = [e for e in errors.values() if isinstance(e, BaseException)] or [exc]
     for cause in causes:
+        if type(cause).__name__ == "AuthenticationFailed":
+            said = re.search(r'message="([^"]*)"', str(cause))
+            detail = said.group(1) if said else " ".join(str(cause).split())[:200]
+            return f"authentication failed: {detail} (check CASSANDRA_USERNAME and CASSANDRA_PASSWORD)"
         if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(cause):
             detail = getattr(cause, "verify_message", "") or "certificate verify failed"
             return (
@@ -59,7 +64,12 @@ def connect_error(exc: BaseException, server: CassandraServer) -> str:
                 "the nodes' certificates) and, for a hostname mismatch, the contact points"
             )
         if isinstance(cause, ssl.SSLError | ConnectionResetError) and server.tls:
-            return f"TLS handshake failed ({' '.join(str(cause).split())}): is client encryption on at the node?"
+            fix = (
+                "does the node require a client certificate? set CASSANDRA_SSL_CERT and CASSANDRA_SSL_KEY"
+                if not server.ssl_cert
+                else "check that the node has client encryption on and trusts the CA of CASSANDRA_SSL_CERT"
+            )
+            return f"TLS handshake failed ({' '.join(str(cause).split())}): {fix}"
         if not server.tls and _closed_during_startup(cause):
             return (
                 f"the node closed the connection before answering ({' '.join(str(cause).split())[:120]}): it may "

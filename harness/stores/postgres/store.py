@@ -23,6 +23,7 @@ from harness.stores.base import (
     Resolution,
 )
 from harness.stores.lockwait import wait_for_lock
+from harness.stores.postgres.conn import connect_error
 from harness.stores.postgres.errors import db_error
 from harness.stores.postgres.ledger import META_TABLE, RESETS_TABLE, Ledger
 from harness.stores.postgres.reset import reset_schemas
@@ -77,7 +78,7 @@ class PostgresStore:
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
         except psycopg.OperationalError as exc:
             if not (create_database and "does not exist" in str(exc) and "database" in str(exc)):
-                raise StoreError(f"cannot connect to {self.describe()}: {str(exc).strip()}") from None
+                raise StoreError(f"cannot connect to {self.describe()}: {connect_error(exc)}") from None
             self._create_database()
             conn = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
         if self.search_path:  # dbmate's URL parameter, applied with every name quoted
