@@ -208,7 +208,23 @@ def _deploy_parser(sub: Any) -> None:
     d.add_argument("deploy_args", nargs=argparse.REMAINDER, help="arguments of deploy.sh")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def area_of(argv: list[str]) -> str | None:
+    """The command area named on the line (`postgres`, `verify`, ...), skipping global flags and their values."""
+    takes_value = {"--config", "--env-file"}
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in takes_value:
+            skip = True
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (``only``: a store's name) just that store's commands: a store command is what a Job
+    runs, and building every subparser would cost it a noticeable part of its start-up."""
     parser = argparse.ArgumentParser(
         prog="harness",
         description="Apply PostgreSQL (dbmate-compatible) and Cassandra migrations, and prove them on real "
@@ -219,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="area", metavar="AREA")
+    if only in STORES:
+        _store_parser(sub, STORES[only])
+        return parser
     for kind in STORES.values():
         _store_parser(sub, kind)
     _project_parsers(sub)
