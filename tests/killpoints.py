@@ -32,14 +32,14 @@ def _hook_cassandra(spec: dict[str, Any]) -> None:
     original = CassandraStore._send
     target, when = spec["statement"], spec["when"]
 
-    def hooked(self: CassandraStore, cql: str, params: Any, timeout: float | None) -> Any:
+    def hooked(self: CassandraStore, cql: str, params: Any, timeout: float | None, **kw: Any) -> Any:
         if cql != target:
-            return original(self, cql, params, timeout)
+            return original(self, cql, params, timeout, **kw)
         if when == "before":
             die()
         if when == "sent":
             threading.Timer(0.005, die).start()
-        result = original(self, cql, params, timeout)
+        result = original(self, cql, params, timeout, **kw)
         die()
         return result
 

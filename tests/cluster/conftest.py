@@ -208,11 +208,12 @@ def wait_healthy(port: int, timeout: float = 120) -> None:
 
 
 @contextmanager
-def paused(pids: dict[str, int], *addresses: str, port: int, wait: bool = True) -> Iterator[None]:
-    """SIGSTOP the nodes' JVMs; SIGCONT them whatever happens, and (``wait``) wait until the cluster agrees again."""
-    stopped = []
+def paused(pids: dict[str, int], *addresses: str, port: int, wait: bool = True, later: bool = False) -> Iterator[None]:
+    """SIGSTOP the nodes' JVMs (``later``: the body does, at the moment it chooses); SIGCONT them whatever happens,
+    and (``wait``) wait until the cluster agrees again."""
+    stopped = list(addresses) if later else []
     try:
-        for address in addresses:
+        for address in () if later else addresses:
             os.kill(pids[address], signal.SIGSTOP)
             stopped.append(address)
         yield

@@ -8,6 +8,7 @@ in a `finally` and wait until the cluster agrees again.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import time
@@ -104,17 +105,23 @@ def test_a_node_that_stops_answering_fails_agreement_by_name_and_up_resumes_once
 ):
     write(tmp_path, "001_three.cql", "".join(f"{s};\n" for s in TABLES[:2]) + f"{TABLES[3]};\n")
     store = open_cassandra(settings(cluster, cassandra_keyspace, agreement_timeout=5))
+    send = store._send
+    first = TABLES[0]
+
+    def pause_node_3_before_the_first_statement(cql: str, *args: Any, **kwargs: Any) -> Any:
+        if cql == first:  # the run is under way (lock held, ledger read, progress recorded): node 3 stops now
+            os.kill(node_pids["127.0.0.3"], signal.SIGSTOP)
+        return send(cql, *args, **kwargs)
+
+    store._send = pause_node_3_before_the_first_statement  # type: ignore[method-assign]
     messages: list[str] = []
     try:
-        with store.lock(messages.append):
-            store.ensure_ledger()  # the run's nodes: all three answer now
-        with paused(node_pids, "127.0.0.3", port=cluster.port):
-            with pytest.raises(StoreError) as stopped:
-                applier.up(store, discover(tmp_path, "cassandra"), messages.append)
-            error = str(stopped.value)
+        with paused(node_pids, "127.0.0.3", port=cluster.port, later=True), pytest.raises(StoreError) as stopped:
+            applier.up(store, discover(tmp_path, "cassandra"), messages.append)
+        error = str(stopped.value)
     finally:
         store.close()
-    assert ledger(cluster, cassandra_keyspace) == [("001", "stopped", 1)], "statement 1 took effect"
+    assert ledger(cluster, cassandra_keyspace) == [("001", "stopped", 1)], f"statement 1 took effect: {error}"
     assert "schema agreement not reached within 5s after `CREATE TYPE address" in error
     assert "127.0.0.3 (dc2) answered when this run began but does not answer now" in error
     assert "statement 1 took effect and is recorded; once every node answers, run up again" in error

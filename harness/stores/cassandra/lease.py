@@ -21,12 +21,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from harness.errors import ConfigError, LockError
+from harness.errors import ConfigError, LockError, StoreError
 from harness.stores.base import Notify
 from harness.stores.lockwait import wait_for_lock
 
 LOCK_TABLE = "schema_migrations_lock"
 LOCK_NAME = "migrations"
+
+
+class UncertainWrite(StoreError):
+    """A lightweight transaction whose outcome the coordinator could not tell (contention, a replica too slow)."""
 
 
 def new_owner() -> str:
@@ -53,11 +57,13 @@ def holder_is_dead(owner: str, host: str | None = None) -> bool:
 
 
 class Lease:
-    """One applier's lease on a keyspace. ``execute(cql, params, timeout)`` runs a statement at SERIAL/QUORUM."""
+    """One applier's lease on a keyspace. ``execute(cql, params, timeout, serial=False)`` runs a statement at
+    QUORUM (its conditions at SERIAL), a read at SERIAL when ``serial``; it raises UncertainWrite for a lightweight
+    transaction whose outcome is unknown."""
 
     def __init__(
         self,
-        execute: Callable[[str, Any, float | None], Any],
+        execute: Callable[..., Any],
         table: str,
         *,
         ttl: int,
@@ -100,6 +106,23 @@ class Lease:
     # -- taking and keeping it --------------------------------------------------------------------------
 
     def _try_once(self) -> str | None:
+        """None once the lease is ours; else who holds it. Under contention a Paxos round can end with its outcome
+        unknown: the row is then read at SERIAL (which completes any round in progress) to see whose it is."""
+        try:
+            return self._try_insert()
+        except UncertainWrite:
+            pass
+        try:
+            row = self._execute(f"SELECT owner FROM {self.table} WHERE name = %s", (LOCK_NAME,), None, serial=True)
+        except UncertainWrite:  # a serial read runs a Paxos round of its own, which contention can leave open too
+            return "nobody yet (contended attempts; trying again)"
+        owner = row.one()
+        if owner is not None and owner[0] == self.owner:
+            self._renewed_at = self._clock()
+            return None
+        return f"{owner[0]} (contended)" if owner is not None else "nobody yet (contended attempts; trying again)"
+
+    def _try_insert(self) -> str | None:
         row = self._execute(
             f"INSERT INTO {self.table} (name, owner, acquired_at) VALUES (%s, %s, toTimestamp(now()))"
             f" IF NOT EXISTS USING TTL {self.ttl}",

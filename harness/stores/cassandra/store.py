@@ -19,6 +19,7 @@ error instead of migrating, which is also when schema changes would not reach ev
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,7 @@ from harness.stores.base import (
 from harness.stores.cassandra.agreement import Agreement, AgreementError, down_note
 from harness.stores.cassandra.conn import connect, connect_error, endpoint
 from harness.stores.cassandra.keyspace import Replication, empty_keyspace, quote
-from harness.stores.cassandra.lease import LOCK_NAME, LOCK_TABLE, Lease
+from harness.stores.cassandra.lease import LOCK_NAME, LOCK_TABLE, Lease, UncertainWrite
 
 if TYPE_CHECKING:
     from harness.config import CassandraSettings
@@ -52,6 +53,7 @@ __all__ = ["LEDGER", "LOCK_NAME", "LOCK_TABLE", "CassandraStore", "Replication",
 LEDGER = "schema_migrations"
 RESETS = "schema_migrations_resets"
 RUNNING = "running"
+CAS_WRITE_UNKNOWN = 0x1700  # a lightweight transaction whose outcome the coordinator cannot tell
 LEDGER_PAGE = 1000  # ledger rows per page: a long history is read page by page, never in one response
 
 
@@ -113,16 +115,20 @@ class CassandraStore:
     def _exec(self, cql: str, params: Any = None) -> Any:
         return self._exec_timeout(cql, params, None)
 
-    def _exec_timeout(self, cql: str, params: Any, timeout: float | None) -> Any:
-        """A ledger, lock or schema query; a driver error becomes one StoreError line saying what to check."""
+    def _exec_timeout(self, cql: str, params: Any, timeout: float | None, *, serial: bool = False) -> Any:
+        """A ledger, lock or schema query; a driver error becomes one StoreError line saying what to check (an
+        UncertainWrite for a lightweight transaction whose outcome is unknown)."""
         try:
-            return self._send(cql, params, timeout)
+            return self._send(cql, params, timeout, serial=serial)
         except StoreError:
             raise
         except Exception as exc:
-            raise StoreError(f"{self.describe()}: {error_text(exc)}{_quorum_hint(exc)}") from None
+            text = f"{self.describe()}: {error_text(exc)} (in `{' '.join(cql.split())[:60]}`)"
+            if _uncertain(exc):
+                raise UncertainWrite(text) from None
+            raise StoreError(f"{text}{_quorum_hint(exc)}") from None
 
-    def _send(self, cql: str, params: Any, timeout: float | None) -> Any:
+    def _send(self, cql: str, params: Any, timeout: float | None, *, serial: bool = False) -> Any:
         """QUORUM, and SERIAL for the lease's conditions (see the module's "Consistency"). Schema statements ignore
         the consistency level. Driver errors pass through (a migration statement's error names its file)."""
         from cassandra import ConsistencyLevel
@@ -132,7 +138,7 @@ class CassandraStore:
             raise StoreError(f"{self.describe()}: opened read-only, refusing `{' '.join(cql.split())[:80]}`")
         statement = SimpleStatement(
             cql,
-            consistency_level=ConsistencyLevel.QUORUM,
+            consistency_level=ConsistencyLevel.SERIAL if serial else ConsistencyLevel.QUORUM,
             serial_consistency_level=ConsistencyLevel.SERIAL,
             fetch_size=self.ledger_page,
         )
@@ -147,14 +153,20 @@ class CassandraStore:
         return row is not None
 
     def _ensure_lock_table(self) -> None:
-        """The keyspace and the lock table must exist before anyone can lock; both creations are idempotent."""
+        """The keyspace and the lock table must exist before anyone can lock; both creations are idempotent.
+
+        Appliers starting together all create them, through different nodes. Two nodes creating "the same" table
+        at once give it two different ids, and until the schema converges writes fail with INCOMPATIBLE_SCHEMA; so
+        the lock table's id is derived from the keyspace's name: every creator makes the identical table.
+        """
         if not self.keyspace_exists():
             if not self.create_keyspace:
                 raise StoreError(f"keyspace {self.keyspace} does not exist on {self.describe()}")
             self._ddl(f"CREATE KEYSPACE IF NOT EXISTS {self.qks} WITH replication = {self.replication.cql()}")
+        table_id = uuid.uuid5(uuid.NAMESPACE_URL, f"harness:cassandra:{self.keyspace}.{LOCK_TABLE}")
         self._ddl(
             f"CREATE TABLE IF NOT EXISTS {self.qks}.{LOCK_TABLE} (name text PRIMARY KEY, owner text,"
-            " acquired_at timestamp)"
+            f" acquired_at timestamp) WITH ID = {table_id}"
         )
 
     def ensure_ledger(self) -> None:
@@ -226,6 +238,9 @@ class CassandraStore:
         self.agreement.members()  # which nodes this run waits for; say which do not answer
         if self.agreement.down:
             notify(down_note(self.agreement.down))
+        # Another applier may have created the keyspace or the lock table a moment ago through another node: every
+        # node must know them before the lock's first write, which could otherwise reach one that does not.
+        self.agreement.await_agreement(self.describe(), f"creating {LOCK_TABLE}")
         with self.lease.hold(notify):
             self._locked = 1
             try:
@@ -374,6 +389,20 @@ class CassandraStore:
 
     def close(self) -> None:
         self.cluster.shutdown()
+
+
+def _uncertain(exc: BaseException) -> bool:
+    """A lightweight transaction that may or may not have been applied (contention, a slow replica)."""
+    from cassandra.policies import WriteType
+
+    causes = [exc, *(getattr(exc, "errors", None) or {}).values()]
+    for cause in causes:
+        name = type(cause).__name__
+        if getattr(cause, "code", None) == CAS_WRITE_UNKNOWN or "CAS operation result is unknown" in str(cause):
+            return True  # protocol v5's error, for which the driver has no class of its own
+        if name == "WriteTimeout" and getattr(cause, "write_type", None) == WriteType.CAS:
+            return True
+    return False
 
 
 def _quorum_hint(exc: BaseException) -> str:
