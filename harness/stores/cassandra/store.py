@@ -18,7 +18,6 @@ error instead of migrating, which is also when schema changes would not reach ev
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -39,6 +38,7 @@ from harness.stores.base import (
 )
 from harness.stores.cassandra.agreement import Agreement, AgreementError, down_note
 from harness.stores.cassandra.conn import connect, connect_error, endpoint
+from harness.stores.cassandra.errors import error_text, quorum_hint, took_effect, uncertain
 from harness.stores.cassandra.keyspace import Replication, empty_keyspace, quote
 from harness.stores.cassandra.lease import LOCK_NAME, LOCK_TABLE, Lease, UncertainWrite
 
@@ -53,18 +53,11 @@ __all__ = ["LEDGER", "LOCK_NAME", "LOCK_TABLE", "CassandraStore", "Replication",
 LEDGER = "schema_migrations"
 RESETS = "schema_migrations_resets"
 RUNNING = "running"
-CAS_WRITE_UNKNOWN = 0x1700  # a lightweight transaction whose outcome the coordinator cannot tell
 LEDGER_PAGE = 1000  # ledger rows per page: a long history is read page by page, never in one response
 
 
 def _quiet(_message: str) -> None:
     """Default progress sink."""
-
-
-def error_text(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    match = re.search(r'message="(.*)"', text, re.S)
-    return match.group(1) if match else text.splitlines()[0][:500]
 
 
 class CassandraStore:
@@ -124,9 +117,9 @@ class CassandraStore:
             raise
         except Exception as exc:
             text = f"{self.describe()}: {error_text(exc)} (in `{' '.join(cql.split())[:60]}`)"
-            if _uncertain(exc):
+            if uncertain(exc):
                 raise UncertainWrite(text) from None
-            raise StoreError(f"{text}{_quorum_hint(exc)}") from None
+            raise StoreError(f"{text}{quorum_hint(exc)}") from None
 
     def _send(self, cql: str, params: Any, timeout: float | None, *, serial: bool = False) -> Any:
         """QUORUM, and SERIAL for the lease's conditions (see the module's "Consistency"). Schema statements ignore
@@ -296,7 +289,7 @@ class CassandraStore:
                         f"{exc}; recording the failure also failed, so the ledger says statement {k} was running"
                     ) from None
                 raise StoreError(
-                    f"{exc} ({_took_effect(k)}; fix statement {k} and run up again to resume there)"
+                    f"{exc} ({took_effect(k)}; fix statement {k} and run up again to resume there)"
                 ) from None
             if k < len(statements):
                 self._record(migration, RUNNING, k)
@@ -389,40 +382,6 @@ class CassandraStore:
 
     def close(self) -> None:
         self.cluster.shutdown()
-
-
-def _uncertain(exc: BaseException) -> bool:
-    """A lightweight transaction that may or may not have been applied (contention, a slow replica)."""
-    from cassandra.policies import WriteType
-
-    causes = [exc, *(getattr(exc, "errors", None) or {}).values()]
-    for cause in causes:
-        name = type(cause).__name__
-        if getattr(cause, "code", None) == CAS_WRITE_UNKNOWN or "CAS operation result is unknown" in str(cause):
-            return True  # protocol v5's error, for which the driver has no class of its own
-        if name == "WriteTimeout" and getattr(cause, "write_type", None) == WriteType.CAS:
-            return True
-    return False
-
-
-def _quorum_hint(exc: BaseException) -> str:
-    """Unavailable and timeouts on ledger and lock queries mean too few replicas answered."""
-    causes = [exc, *(getattr(exc, "errors", None) or {}).values()]  # NoHostAvailable: each host's error
-    quorum = ("Unavailable", "WriteTimeout", "ReadTimeout", "CASWriteUnknownResultError", "OperationTimedOut")
-    if any(type(cause).__name__ in quorum for cause in causes):
-        return (
-            " (ledger and lock queries need a quorum of the keyspace's replicas, whatever their datacenter: check "
-            "that the nodes are up)"
-        )
-    return ""
-
-
-def _took_effect(k: int) -> str:
-    if k == 1:
-        return "no statement of it took effect"
-    return (
-        "statement 1 took effect and is recorded" if k == 2 else f"statements 1..{k - 1} took effect and are recorded"
-    )
 
 
 def open_cassandra(
