@@ -20,6 +20,7 @@ from harness.errors import StoreError
 
 LOCAL_SCHEMA = "SELECT schema_version FROM system.local"
 PROBE_TIMEOUT = 2.0  # seconds a node has to answer one direct query
+SETTLE = 6.0  # seconds a node has to answer its first query, connection included (the store connects within 5)
 
 
 class AgreementError(StoreError):
@@ -100,12 +101,26 @@ class Agreement:
         return views
 
     def members(self) -> list[Any]:
-        """The nodes this run waits for: those that answer now (asked once per run)."""
+        """The nodes this run waits for: those that answer when first asked (once per run).
+
+        The driver returns a session once its first connection pool is up and opens the others in the background,
+        so a node that does not answer yet is asked again until ``SETTLE`` seconds have passed (a node that is down
+        or paused fails its connection within the connect timeout, which is shorter).
+        """
         if self._members is None:
             hosts = sorted(self.cluster.metadata.all_hosts(), key=lambda h: str(h.address))
+            answered: dict[str, NodeView] = {}
+            deadline = time.monotonic() + SETTLE
             views = self._ask(hosts, PROBE_TIMEOUT)
-            self._members = [h for h, v in zip(hosts, views, strict=True) if v.version]
-            self.down = [v for v in views if not v.version]
+            while True:
+                answered.update({v.address: v for v in views if v.version})
+                waiting = [h for h in hosts if str(h.address) not in answered]
+                if not waiting or time.monotonic() >= deadline:
+                    break
+                self._sleep(0.2)
+                views = self._ask(waiting, PROBE_TIMEOUT)
+            self._members = [h for h in hosts if str(h.address) in answered]
+            self.down = [v for v in views if not v.version and v.address not in answered]
         return self._members
 
     def await_agreement(self, where: str, what: str) -> None:

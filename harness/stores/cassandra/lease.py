@@ -133,6 +133,8 @@ class Lease:
             self._renewed_at = self._clock()
             return None
         holder = str(row.owner)
+        if holder == self.owner:  # an earlier attempt of ours, whose outcome was unknown, took it: renew it now
+            return None if self._renew_once() else "this applier's earlier attempt (renewing it failed; trying again)"
         if holder_is_dead(holder):
             self._execute(f"DELETE FROM {self.table} WHERE name = %s IF owner = %s", (LOCK_NAME, holder), None)
             return self._try_once_after_takeover(holder)

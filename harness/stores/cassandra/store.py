@@ -90,6 +90,7 @@ class CassandraStore:
             self._exec_timeout, f"{self.qks}.{LOCK_TABLE}", ttl=lock_ttl, timeout=lock_timeout, describe=self.describe()
         )
         self._locked = 0
+        self._lock_table_ready = False  # the keyspace and the lock table exist and every node knows them
         self.ledger_page = ledger_page
         try:
             self.cluster, self.session = connect(server, timeout=5.0, agreement_wait=0)
@@ -150,17 +151,24 @@ class CassandraStore:
 
         Appliers starting together all create them, through different nodes. Two nodes creating "the same" table
         at once give it two different ids, and until the schema converges writes fail with INCOMPATIBLE_SCHEMA; so
-        the lock table's id is derived from the keyspace's name: every creator makes the identical table.
+        the lock table's id is derived from the keyspace's name: every creator makes the identical table. A keyspace
+        found to exist may have been created a moment ago through another node: every node must know it before the
+        table is created through any of them.
         """
+        if self._lock_table_ready:
+            return
         if not self.keyspace_exists():
             if not self.create_keyspace:
                 raise StoreError(f"keyspace {self.keyspace} does not exist on {self.describe()}")
             self._ddl(f"CREATE KEYSPACE IF NOT EXISTS {self.qks} WITH replication = {self.replication.cql()}")
+        else:
+            self.agreement.await_agreement(self.describe(), f"finding keyspace {self.keyspace}")
         table_id = uuid.uuid5(uuid.NAMESPACE_URL, f"harness:cassandra:{self.keyspace}.{LOCK_TABLE}")
         self._ddl(
             f"CREATE TABLE IF NOT EXISTS {self.qks}.{LOCK_TABLE} (name text PRIMARY KEY, owner text,"
             f" acquired_at timestamp) WITH ID = {table_id}"
         )
+        self._lock_table_ready = True
 
     def ensure_ledger(self) -> None:
         """Called under the lock (the applier does), so concurrent appliers never race to create the ledger."""
