@@ -7,9 +7,10 @@ nothing, and the rules stay quiet rather than guess.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+
+from harness.cql_tokens import Token, group, name_parts, split_top_level, tokens
 
 __all__ = [
     "Column",
@@ -24,43 +25,6 @@ __all__ = [
     "tokens",
 ]
 
-_PART = r'(?:"(?:[^"]|"")*"|[A-Za-z0-9_]+)'
-_TOKEN = re.compile(
-    rf"""
-      (?P<ws>\s+)
-    | (?P<comment>(?:--|//)[^\n]*|/\*.*?\*/)
-    | (?P<string>'(?:[^']|'')*'|\$\$.*?\$\$)
-    | (?P<name>[+-]?{_PART}(?:\.{_PART})*)
-    | (?P<punct>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_PARTS = re.compile(_PART)
-
-
-@dataclass(frozen=True)
-class Token:
-    """`kind` is name (a word, a quoted or a `ks.table` name, a number), string, comment or punct."""
-
-    kind: str
-    text: str
-
-    @property
-    def key(self) -> str:
-        """The upper-cased word, to compare with keywords; quoted names never equal a keyword."""
-        return self.text.upper() if self.kind == "name" and '"' not in self.text else self.text
-
-
-def tokens(text: str, *, keep_comments: bool = False) -> list[Token]:
-    """The statement's tokens, without whitespace (and without comments unless asked)."""
-    found: list[Token] = []
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "punct"
-        if kind == "ws" or (kind == "comment" and not keep_comments):
-            continue
-        found.append(Token(kind, match.group()))
-    return found
-
 
 def comments(text: str) -> Iterator[str]:
     """The comments of `text` (not text inside string literals that merely looks like one)."""
@@ -69,7 +33,7 @@ def comments(text: str) -> Iterator[str]:
 
 def name_of(token: Token) -> str:
     """A table or column name without its keyspace, as CQL compares it: unquoted parts lower-cased."""
-    parts = _PARTS.findall(token.text) if token.kind == "name" else []
+    parts = name_parts(token)
     last = parts[-1] if parts else token.text
     if last.startswith('"'):
         return last[1:-1].replace('""', '"')
@@ -108,43 +72,13 @@ def _skip_if(words: Sequence[Token], at: int, *phrase: str) -> int:
     return at
 
 
-def _split(words: Sequence[Token]) -> list[list[Token]]:
-    """Split at top-level commas; commas inside (), <> and {} belong to their group."""
-    parts: list[list[Token]] = [[]]
-    depth = 0
-    for token in words:
-        if token.kind == "punct" and token.text in "(<{":
-            depth += 1
-        elif token.kind == "punct" and token.text in ")>}":
-            depth -= 1
-        if depth == 0 and token.kind == "punct" and token.text == ",":
-            parts.append([])
-        else:
-            parts[-1].append(token)
-    return [part for part in parts if part]
-
-
-def _group(words: Sequence[Token], start: int) -> tuple[list[Token], int]:
-    """The tokens inside the parenthesis opening at `start`, and the index past its closing one."""
-    depth = 0
-    for index in range(start, len(words)):
-        token = words[index]
-        if token.kind == "punct" and token.text == "(":
-            depth += 1
-        elif token.kind == "punct" and token.text == ")":
-            depth -= 1
-            if depth == 0:
-                return list(words[start + 1 : index]), index + 1
-    return list(words[start + 1 :]), len(words)
-
-
 def _names(part: Sequence[Token]) -> list[str]:
     return [name_of(t) for t in part if t.kind == "name"]
 
 
 def _primary_key(inner: list[Token]) -> tuple[str, ...]:
     """Clustering columns of `PRIMARY KEY (...)`: everything after the partition key."""
-    keys = _split(inner)
+    keys = split_top_level(inner)
     return tuple(name for part in keys[1:] for name in _names(part))
 
 
@@ -152,8 +86,8 @@ def _ordered(words: Sequence[Token]) -> frozenset[str]:
     keys = [t.key for t in words]
     for index in range(len(keys) - 2):
         if keys[index : index + 3] == ["CLUSTERING", "ORDER", "BY"] and index + 3 < len(words):
-            inner, _ = _group(words, index + 3)
-            return frozenset(part_names[0] for part in _split(inner) if (part_names := _names(part)))
+            inner, _ = group(words, index + 3)
+            return frozenset(part_names[0] for part in split_top_level(inner) if (part_names := _names(part)))
     return frozenset()
 
 
@@ -165,13 +99,13 @@ def create_table(words: Sequence[Token]) -> TableShape | None:
     name = name_of(words[at - 1])
     if at >= len(words) or words[at].text != "(":
         return None
-    inner, after = _group(words, at)
+    inner, after = group(words, at)
     columns: list[Column] = []
     clustering: tuple[str, ...] = ()
-    for part in _split(inner):
+    for part in split_top_level(inner):
         keys = [t.key for t in part]
         if keys[:2] == ["PRIMARY", "KEY"] and len(part) > 2:
-            clustering = _primary_key(_group(part, 2)[0])
+            clustering = _primary_key(group(part, 2)[0])
             continue
         if len(part) < 2:
             continue
@@ -207,9 +141,9 @@ def alter_table(words: Sequence[Token]) -> TableAlter | None:
         rest = rest[_skip_if(rest, 0, "IF", "EXISTS") :]
         rest = rest[: next((i for i, t in enumerate(rest) if t.key == "USING"), len(rest))]
     if rest and rest[0].text == "(":
-        rest = _group(rest, 0)[0]
+        rest = group(rest, 0)[0]
     columns: list[Column] = []
-    for part in _split(rest):
+    for part in split_top_level(rest):
         if action == "ADD" and len(part) >= 2:
             end = next((i for i, t in enumerate(part) if i >= 2 and t.key == "STATIC"), len(part))
             columns.append(Column(name_of(part[0]), normal_type(part[1:end])))

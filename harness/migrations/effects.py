@@ -15,41 +15,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness.cql_tokens import Token, group, name_parts, split_top_level, tokens
+
 __all__ = ["RERUN", "Effect", "Rerun", "effect_of", "normal_type"]
 
-_PART = r'(?:"(?:[^"]|"")*"|[A-Za-z0-9_]+)'
-_TOKEN = re.compile(
-    rf"""
-      (?P<ws>\s+)
-    | (?P<comment>(?:--|//)[^\n]*|/\*.*?\*/)
-    | (?P<string>'(?:[^']|'')*'|\$\$.*?\$\$)
-    | (?P<name>{_PART}(?:\s*\.\s*{_PART})?)
-    | (?P<punct>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_PARTS = re.compile(_PART)
 _TYPE_WORD = re.compile(r'"(?:[^"]|"")*"|[A-Za-z0-9_]+|[^\sA-Za-z0-9_"]')
-
-
-@dataclass(frozen=True)
-class _Tok:
-    kind: str
-    text: str
-
-    @property
-    def key(self) -> str:
-        """Upper-cased for keyword comparison; quoted names never equal a keyword."""
-        return self.text.upper() if self.kind == "name" and '"' not in self.text else self.text
-
-
-def _tokens(text: str) -> list[_Tok]:
-    out = []
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "punct"
-        if kind not in ("ws", "comment"):
-            out.append(_Tok(kind, match.group()))
-    return out
 
 
 def _ident(part: str) -> str:
@@ -57,9 +27,9 @@ def _ident(part: str) -> str:
     return part[1:-1].replace('""', '"') if part.startswith('"') else part.lower()
 
 
-def _qualified(token: _Tok) -> tuple[str | None, str]:
+def _qualified(token: Token) -> tuple[str | None, str]:
     """``ks.name`` -> (ks, name); ``name`` -> (None, name)."""
-    parts = [_ident(p) for p in _PARTS.findall(token.text)]
+    parts = [_ident(p) for p in name_parts(token)]
     return (parts[0], parts[1]) if len(parts) == 2 else (None, parts[-1] if parts else token.text)
 
 
@@ -125,61 +95,34 @@ class Rerun:
 RERUN = Rerun("running it again changes nothing")
 
 
-def _skip(words: Sequence[_Tok], at: int, *phrase: str) -> tuple[int, bool]:
+def _skip(words: Sequence[Token], at: int, *phrase: str) -> tuple[int, bool]:
     """Index past ``phrase`` (IF NOT EXISTS) when it starts at ``at``, and whether it was there."""
     if [t.key for t in words[at : at + len(phrase)]] == list(phrase):
         return at + len(phrase), True
     return at, False
 
 
-def _group(words: Sequence[_Tok], start: int) -> tuple[list[_Tok], int]:
-    """The tokens inside the bracket opening at ``start`` and the index past its closing one."""
-    depth = 0
-    for index in range(start, len(words)):
-        text = words[index].text if words[index].kind == "punct" else ""
-        depth += {"(": 1, ")": -1}.get(text, 0)
-        if depth == 0:
-            return list(words[start + 1 : index]), index + 1
-    return list(words[start + 1 :]), len(words)
-
-
-def _split(words: Sequence[_Tok]) -> list[list[_Tok]]:
-    """Split at top-level commas (not those inside (), <> or {})."""
-    parts: list[list[_Tok]] = [[]]
-    depth = 0
-    for token in words:
-        if token.kind == "punct" and token.text in "(<{":
-            depth += 1
-        elif token.kind == "punct" and token.text in ")>}":
-            depth -= 1
-        if depth == 0 and token.kind == "punct" and token.text == ",":
-            parts.append([])
-        else:
-            parts[-1].append(token)
-    return [p for p in parts if p]
-
-
-def _names(words: Sequence[_Tok]) -> list[str]:
+def _names(words: Sequence[Token]) -> list[str]:
     return [_qualified(t)[1] for t in words if t.kind == "name"]
 
 
-def _type_text(words: Sequence[_Tok]) -> str:
+def _type_text(words: Sequence[Token]) -> str:
     return normal_type(" ".join(t.text for t in words))
 
 
-def _create_table(words: list[_Tok], at: int, if_clause: bool) -> Effect | None:
+def _create_table(words: list[Token], at: int, if_clause: bool) -> Effect | None:
     keyspace, name = _qualified(words[at])
     if at + 1 >= len(words) or words[at + 1].text != "(":
         return None
-    inner, _ = _group(words, at + 1)
+    inner, _ = group(words, at + 1)
     columns: list[tuple[str, str]] = []
     partition: list[str] = []
     clustering: list[str] = []
     static: list[str] = []
-    for part in _split(inner):
+    for part in split_top_level(inner):
         keys = [t.key for t in part]
         if keys[:2] == ["PRIMARY", "KEY"]:
-            key_parts = _split(_group(part, 2)[0]) if len(part) > 2 else []
+            key_parts = split_top_level(group(part, 2)[0]) if len(part) > 2 else []
             if key_parts:
                 partition, clustering = _names(key_parts[0]), [n for p in key_parts[1:] for n in _names(p)]
             continue
@@ -197,19 +140,19 @@ def _create_table(words: list[_Tok], at: int, if_clause: bool) -> Effect | None:
                   tuple(static), if_clause=if_clause)  # fmt: skip
 
 
-def _create_type(words: list[_Tok], at: int, if_clause: bool) -> Effect | None:
+def _create_type(words: list[Token], at: int, if_clause: bool) -> Effect | None:
     keyspace, name = _qualified(words[at])
     if at + 1 >= len(words) or words[at + 1].text != "(":
         return None
     fields = []
-    for part in _split(_group(words, at + 1)[0]):
+    for part in split_top_level(group(words, at + 1)[0]):
         if len(part) < 2:
             return None
         fields.append((_qualified(part[0])[1], _type_text(part[1:])))
     return Effect("create", "type", keyspace, name, tuple(fields), if_clause=if_clause)
 
 
-def _create_index(words: list[_Tok], at: int, if_clause: bool) -> Effect | None:
+def _create_index(words: list[Token], at: int, if_clause: bool) -> Effect | None:
     name: str | None = None
     keyspace: str | None = None
     if words[at].key != "ON":
@@ -218,7 +161,7 @@ def _create_index(words: list[_Tok], at: int, if_clause: bool) -> Effect | None:
     if at + 2 >= len(words) or words[at].key != "ON" or words[at + 2].text != "(":
         return None
     table_ks, table = _qualified(words[at + 1])
-    inner, _ = _group(words, at + 2)
+    inner, _ = group(words, at + 2)
     if len(inner) == 1:
         target = _qualified(inner[0])[1]
     elif len(inner) >= 3 and inner[1].text == "(" and inner[0].kind == "name":
@@ -228,7 +171,7 @@ def _create_index(words: list[_Tok], at: int, if_clause: bool) -> Effect | None:
     return Effect("create", "index", table_ks or keyspace, name, on=table, target=target, if_clause=if_clause)
 
 
-def _create_view(words: list[_Tok], at: int, if_clause: bool) -> Effect | None:
+def _create_view(words: list[Token], at: int, if_clause: bool) -> Effect | None:
     keyspace, name = _qualified(words[at])
     keys = [t.key for t in words]
     if "FROM" not in keys[at:]:
@@ -243,7 +186,7 @@ _OBJECTS = {"TABLE": "table", "COLUMNFAMILY": "table", "TYPE": "type", "INDEX": 
             "SCHEMA": "keyspace"}  # fmt: skip
 
 
-def _create(words: list[_Tok]) -> Effect | Rerun | None:
+def _create(words: list[Token]) -> Effect | Rerun | None:
     keys = [t.key for t in words]
     if keys[1:3] == ["OR", "REPLACE"]:
         return Rerun("CREATE OR REPLACE leaves the same definition however often it runs")
@@ -266,7 +209,7 @@ def _create(words: list[_Tok]) -> Effect | Rerun | None:
     return builders[kind](words, at, if_clause)
 
 
-def _drop(words: list[_Tok]) -> Effect | Rerun | None:
+def _drop(words: list[Token]) -> Effect | Rerun | None:
     keys = [t.key for t in words]
     kind, at = _OBJECTS.get(keys[1]), 2
     if keys[1:3] == ["MATERIALIZED", "VIEW"]:
@@ -284,7 +227,7 @@ def _drop(words: list[_Tok]) -> Effect | Rerun | None:
     return Effect("drop", kind, keyspace, name, if_clause=if_clause)
 
 
-def _renames(words: Sequence[_Tok]) -> tuple[tuple[str, str], ...] | None:
+def _renames(words: Sequence[Token]) -> tuple[tuple[str, str], ...] | None:
     """``a TO b AND c TO d`` -> ((a, b), (c, d))."""
     pairs = []
     index = 0
@@ -296,12 +239,12 @@ def _renames(words: Sequence[_Tok]) -> tuple[tuple[str, str], ...] | None:
     return tuple(pairs) if pairs and index >= len(words) else None
 
 
-def _items(rest: list[_Tok], typed: bool) -> tuple[tuple[str, str], ...] | None:
+def _items(rest: list[Token], typed: bool) -> tuple[tuple[str, str], ...] | None:
     """``c type`` / ``(c1 t1, c2 t2)`` (typed) or ``c`` / ``(c1, c2)`` / ``c1, c2`` (names only)."""
     if rest and rest[0].text == "(":
-        rest = _group(rest, 0)[0]
+        rest = group(rest, 0)[0]
     items = []
-    for part in _split(rest):
+    for part in split_top_level(rest):
         if typed:
             keys = [t.key for t in part]
             end = next((i for i in range(2, len(part)) if keys[i] == "STATIC"), len(part))
@@ -315,7 +258,7 @@ def _items(rest: list[_Tok], typed: bool) -> tuple[tuple[str, str], ...] | None:
     return tuple(items) or None
 
 
-def _alter(words: list[_Tok]) -> Effect | Rerun | None:
+def _alter(words: list[Token]) -> Effect | Rerun | None:
     keys = [t.key for t in words]
     if keys[1] in ("KEYSPACE", "SCHEMA") or keys[1:3] == ["MATERIALIZED", "VIEW"]:
         return Rerun(f"ALTER {keys[1]} ... WITH sets the same options however often it runs")
@@ -345,7 +288,7 @@ def _alter(words: list[_Tok]) -> Effect | Rerun | None:
 
 def effect_of(statement: str) -> Effect | Rerun | None:
     """What ``statement`` does to the schema; None when the schema cannot show whether it took effect."""
-    words = _tokens(statement)
+    words = tokens(statement)
     if len(words) < 3:
         return None
     verb = words[0].key

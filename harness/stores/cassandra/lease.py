@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from harness.errors import ConfigError, LockError, StoreError
+from harness.pids import pid_alive
 from harness.stores.base import Notify
 from harness.stores.lockwait import wait_for_lock
 
@@ -38,22 +39,12 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4()}"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def holder_is_dead(owner: str, host: str | None = None) -> bool:
     """True only when provably dead: the holder ran on this host and its process no longer exists."""
     parts = owner.split(":")
     if len(parts) < 3 or not parts[1].isdigit():
         return False
-    return parts[0] == (host or socket.gethostname()) and not _pid_alive(int(parts[1]))
+    return parts[0] == (host or socket.gethostname()) and not pid_alive(int(parts[1]))
 
 
 class Lease:
@@ -122,13 +113,17 @@ class Lease:
             return None
         return f"{owner[0]} (contended)" if owner is not None else "nobody yet (contended attempts; trying again)"
 
-    def _try_insert(self) -> str | None:
-        row = self._execute(
+    def _insert_if_free(self) -> Any:
+        """The lightweight transaction that takes a free lease: its row says whether it applied, and who holds it."""
+        return self._execute(
             f"INSERT INTO {self.table} (name, owner, acquired_at) VALUES (%s, %s, toTimestamp(now()))"
             f" IF NOT EXISTS USING TTL {self.ttl}",
             (LOCK_NAME, self.owner),
             None,
         ).one()
+
+    def _try_insert(self) -> str | None:
+        row = self._insert_if_free()
         if row[0]:
             self._renewed_at = self._clock()
             return None
@@ -148,12 +143,7 @@ class Lease:
         return f"its lease runs out in {row[1]}s unless renewed"
 
     def _try_once_after_takeover(self, holder: str) -> str | None:
-        row = self._execute(
-            f"INSERT INTO {self.table} (name, owner, acquired_at) VALUES (%s, %s, toTimestamp(now()))"
-            f" IF NOT EXISTS USING TTL {self.ttl}",
-            (LOCK_NAME, self.owner),
-            None,
-        ).one()
+        row = self._insert_if_free()
         if row[0]:
             self._renewed_at = self._clock()
             return None
