@@ -66,7 +66,15 @@ def main() -> int:
     parser.add_argument("--gate-runs", type=int, default=0, help="also time bare `tox` this many times")
     parser.add_argument("--no-cold", action="store_true", help="only warm servers (skip the runs that start them)")
     parser.add_argument("--only", action="append", default=[], metavar="CHECK", help="verify only these checks")
+    parser.add_argument(
+        "--scale", type=int, nargs="+", metavar="N", help="instead: generated histories of N migrations per store"
+    )
     args = parser.parse_args()
+    if args.scale:
+        from bench import verify_scale  # it builds on this module's helpers
+
+        extra = [a for check in args.only for a in ("--only", check)]
+        return verify_scale.main(["--sizes", *map(str, args.scale), "--runs", str(args.runs), *extra])
     print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
     base = {
         k: v

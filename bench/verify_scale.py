@@ -5,6 +5,7 @@ with a down that drops it, and the contract names every table, so every check ha
 started once (`harness servers up`) and given to every run, so the figures are the checks' own cost.
 
     python -m bench.verify_scale --sizes 10 100 300 [--runs 1] [--only roundtrip-postgres ...]
+    python -m bench.verify --scale 10 100 300 [--runs 1]      # the same
 """
 
 from __future__ import annotations
@@ -63,13 +64,13 @@ def _servers_up(env: dict[str, str]) -> dict[str, str]:
     return {k: shlex.split(v)[0] for k, v in exported.items()}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 300], help="migrations per store")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--only", action="append", default=[], metavar="CHECK")
     parser.add_argument("--pg-100-cql-50", action="store_true", help="also the 100 + 50 project against its target")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="harness-scale-") as tmp:
         env = {**os.environ, "XDG_RUNTIME_DIR": f"{tmp}/run"}
