@@ -16,8 +16,8 @@ version; the contract reads it all the same. ``name: type`` may hold a type of s
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessError
@@ -173,90 +173,111 @@ def _parse_member(text: str) -> tuple[str, str] | str:
     return f"cannot read member '{text.strip()}'; write '+type name' or 'name: type'"
 
 
-def parse_contract(
-    text: str, *, path: str | Path = "<string>", prefixes: Mapping[str, Store] = DEFAULT_PREFIXES
-) -> Contract:
-    """Parse the first mermaid block containing ``classDiagram`` in markdown ``text``."""
-    where = str(path)
+def _classdiagram_block(text: str, where: str) -> tuple[int, list[str]]:
+    """The first mermaid block with a ``classDiagram``: a file may hold other diagrams before it."""
     blocks = [b for b in _mermaid_blocks(text) if any(x.strip() == "classDiagram" for x in b[1])]
     if not blocks:
         reason = "no ```mermaid block with a classDiagram; add one that defines the tables"
         raise ContractError(where, [(None, reason)])
-    first, lines = blocks[0]
+    return blocks[0]
 
-    problems: list[tuple[int | None, str]] = []
-    members: dict[str, list[Member]] = {}
-    declared: dict[str, int] = {}
-    relations: list[Relation] = []
-    links: list[Link] = []
+
+@dataclass
+class _DiagramReader:
+    """What the lines read so far declare; problems are collected, not raised, so one error lists them all."""
+
+    problems: list[tuple[int | None, str]] = field(default_factory=list)
+    members: dict[str, list[Member]] = field(default_factory=dict)
+    declared: dict[str, int] = field(default_factory=dict)
+    relations: list[Relation] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
     current: str | None = None  # class whose body is open
 
-    def declare(name: str, line: int) -> None:
-        if name in declared:
-            problems.append((line, f"duplicate class {name} (first declared on line {declared[name]})"))
+    def declare(self, name: str, line: int) -> None:
+        if name in self.declared:
+            self.problems.append((line, f"duplicate class {name} (first declared on line {self.declared[name]})"))
             return
-        declared[name] = line
-        members[name] = []
+        self.declared[name] = line
+        self.members[name] = []
 
-    def add_member(cls: str, raw: str, line: int) -> None:
+    def add_member(self, cls: str, raw: str, line: int) -> None:
         parsed = _parse_member(raw)
         if isinstance(parsed, str):
-            problems.append((line, f"class {cls}: {parsed}"))
+            self.problems.append((line, f"class {cls}: {parsed}"))
             return
         name, type_ = parsed
-        previous = next((m for m in members[cls] if m.name == name), None)
+        previous = next((m for m in self.members[cls] if m.name == name), None)
         if previous:
-            problems.append((line, f"class {cls}: duplicate member {name} (first on line {previous.line})"))
+            self.problems.append((line, f"class {cls}: duplicate member {name} (first on line {previous.line})"))
             return
-        members[cls].append(Member(name, type_, line))
+        self.members[cls].append(Member(name, type_, line))
 
-    for offset, raw in enumerate(lines):
-        line = first + offset
-        s = raw.strip()
-        if not s or s.startswith("%%"):
-            continue
-        if current is not None:
-            if s == "}":
-                current = None
+    def read_lines(self, first: int, lines: list[str]) -> None:
+        for offset, raw in enumerate(lines):
+            line = first + offset
+            s = raw.strip()
+            if not s or s.startswith("%%"):
                 continue
-            if s.startswith("<<") and s.endswith(">>"):
+            if self.current is not None and self._read_in_body(self.current, s, line):
                 continue
-            if not (s.startswith("class ") or _ARROW_RE.match(s)):
-                add_member(current, s, line)
-                continue
-            problems.append((declared[current], f"class {current} is not closed ('}}') before line {line}"))
-            current = None  # and read this line as what it is
-        if s in ("classDiagram", "classDiagram-v2") or s.startswith(_IGNORED):
-            continue
-        if m := _CLASS_RE.match(s):
-            declare(m.group("name"), line)
-            if m.group("brace") and not m.group("close") and m.group("name") in members:
-                current = m.group("name")
-            continue
-        if m := _ARROW_RE.match(s):
-            a, b, am, bm, arrow = m.group("a", "b", "am", "bm", "arrow")
-            label = (m.group("label") or "").strip() or None
-            if arrow.startswith("<"):  # normalise so that source is the tail
-                a, b, am, bm = b, a, bm, am
-            if "." in arrow:
-                links.append(Link(a, b, label, line))
-            else:
-                relations.append(Relation(a, b, am, bm, label, line, arrow))
-            continue
+            self._read_top_level(s, line)
+        if self.current is not None:
+            reason = f"class {self.current} is not closed ('}}') before the block ends"
+            self.problems.append((self.declared[self.current], reason))
+
+    def _read_in_body(self, current: str, s: str, line: int) -> bool:
+        """Whether the open class body took the line; a class or relation line closes it, with a problem."""
         if s == "}":
-            problems.append((line, "'}' without an open class"))
-            continue
+            self.current = None
+            return True
+        if s.startswith("<<") and s.endswith(">>"):
+            return True
+        if not (s.startswith("class ") or _ARROW_RE.match(s)):
+            self.add_member(current, s, line)
+            return True
+        self.problems.append((self.declared[current], f"class {current} is not closed ('}}') before line {line}"))
+        self.current = None  # and read this line as what it is
+        return False
+
+    def _read_top_level(self, s: str, line: int) -> None:
+        if s in ("classDiagram", "classDiagram-v2") or s.startswith(_IGNORED):
+            return
+        if m := _CLASS_RE.match(s):
+            self.declare(m.group("name"), line)
+            if m.group("brace") and not m.group("close") and m.group("name") in self.members:
+                self.current = m.group("name")
+            return
+        if m := _ARROW_RE.match(s):
+            self._add_arrow(m, line)
+            return
+        if s == "}":
+            self.problems.append((line, "'}' without an open class"))
+            return
         if m := _MEMBER_OUTSIDE_RE.match(s):
             cls = m.group("cls")
-            if cls not in declared:
-                declare(cls, line)
-            add_member(cls, m.group("member"), line)
-            continue
-        problems.append((line, f"unrecognised line '{s}'; expected a class, a member, a relation or '%%'"))
-    if current is not None:
-        problems.append((declared[current], f"class {current} is not closed ('}}') before the block ends"))
+            if cls not in self.declared:
+                self.declare(cls, line)
+            self.add_member(cls, m.group("member"), line)
+            return
+        self.problems.append((line, f"unrecognised line '{s}'; expected a class, a member, a relation or '%%'"))
 
+    def _add_arrow(self, m: re.Match[str], line: int) -> None:
+        a, b, am, bm, arrow = m.group("a", "b", "am", "bm", "arrow")
+        label = (m.group("label") or "").strip() or None
+        if arrow.startswith("<"):  # normalise so that source is the tail
+            a, b, am, bm = b, a, bm, am
+        if "." in arrow:
+            self.links.append(Link(a, b, label, line))
+        else:
+            self.relations.append(Relation(a, b, am, bm, label, line, arrow))
+
+
+def _contract_classes(
+    declared: Mapping[str, int], members: Mapping[str, list[Member]], prefixes: Mapping[str, Store]
+) -> tuple[dict[str, ContractClass], list[tuple[int | None, str]]]:
+    """The classes that name a store, and a problem for each that does not: every table belongs to a store."""
     classes: dict[str, ContractClass] = {}
+    problems: list[tuple[int | None, str]] = []
     for name, line in declared.items():
         split = split_class_name(name, prefixes)
         if split is None:
@@ -265,23 +286,49 @@ def parse_contract(
             continue
         store, table = split
         classes[name] = ContractClass(name, store, table, tuple(members[name]), line)
+    return classes, problems
 
-    refs: list[Relation | Link] = [*relations, *links]
+
+def _unknown_ends(refs: list[Relation | Link], declared: Collection[str]) -> list[tuple[int | None, str]]:
+    """A relation's ends must be declared classes, or the comparison would have nothing to check them against."""
+    problems: list[tuple[int | None, str]] = []
     for ref in refs:
         for end in (ref.source, ref.target):
             if end not in declared:
                 reason = f"relation to unknown class {end}; declare it with 'class {end} {{ ... }}'"
                 problems.append((ref.line, reason))
+    return problems
 
+
+def _shared_tables(classes: Mapping[str, ContractClass]) -> list[tuple[int | None, str]]:
+    """Two classes may not name one table (``PG_UserLog`` and ``PG_User_Log``): which would it be?"""
+    problems: list[tuple[int | None, str]] = []
     tables: dict[tuple[Store, str], str] = {}
     for cls in classes.values():
         other = tables.setdefault((cls.store, cls.table_name), cls.name)
         if other != cls.name:
             problems.append((cls.line, f"classes {other} and {cls.name} both name table {cls.table_name}"))
+    return problems
 
+
+def parse_contract(
+    text: str, *, path: str | Path = "<string>", prefixes: Mapping[str, Store] = DEFAULT_PREFIXES
+) -> Contract:
+    """Parse the first mermaid block containing ``classDiagram`` in markdown ``text``."""
+    where = str(path)
+    first, lines = _classdiagram_block(text, where)
+    reader = _DiagramReader()
+    reader.read_lines(first, lines)
+    classes, prefix_problems = _contract_classes(reader.declared, reader.members, prefixes)
+    problems = [
+        *reader.problems,
+        *prefix_problems,
+        *_unknown_ends([*reader.relations, *reader.links], reader.declared),
+        *_shared_tables(classes),
+    ]
     if problems:
         raise ContractError(where, sorted(problems, key=lambda p: p[0] or 0))
-    return Contract(classes, tuple(relations), tuple(links), where)
+    return Contract(classes, tuple(reader.relations), tuple(reader.links), where)
 
 
 def load_contract(path: str | Path, prefixes: Mapping[str, Store] = DEFAULT_PREFIXES) -> Contract:

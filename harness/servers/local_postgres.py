@@ -81,6 +81,58 @@ def _workdir_base(user: pwd.struct_passwd | None) -> str | None:
     return None
 
 
+def _run_as(user: pwd.struct_passwd | None) -> dict[str, object]:
+    """subprocess arguments that drop to ``user``, with no supplementary groups left over from root."""
+    return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
+
+
+def _initdb_command(bindir: Path, data: Path, pwfile: Path) -> list[str]:
+    """scram with the password from ``pwfile``; C locale and UTF8 so results do not depend on the machine."""
+    return [
+        str(bindir / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "postgres",
+        "-A",
+        "scram-sha-256",
+        f"--pwfile={pwfile}",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-sync",
+        "--no-instructions",
+    ]
+
+
+def _postgres_command(bindir: Path, data: Path, port: int, tls_args: list[str]) -> list[str]:
+    """Durability off: the cluster is thrown away, so speed is all that matters."""
+    return [
+        str(bindir / "postgres"),
+        "-D",
+        str(data),
+        "-p",
+        str(port),
+        "-k",
+        "",  # no Unix socket: clients use TCP, and deep temp paths exceed the socket path limit
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+        "-c",
+        "max_connections=200",
+        "-c",
+        "shared_buffers=64MB",
+        "-c",
+        "log_min_messages=warning",
+        *tls_args,
+    ]
+
+
 class LocalPostgres:
     """One throwaway cluster: initdb, start, and on stop kill it and delete every file."""
 
@@ -114,81 +166,52 @@ class LocalPostgres:
         os.chmod(self.workdir, 0o755)
         if user:
             os.chown(self.workdir, user.pw_uid, user.pw_gid)
-        ids = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
         # A random password and scram, not `trust`: any local user could otherwise connect as superuser.
         self.password = secrets.token_urlsafe(24)
+        self._initdb(data, user)
+        tls_args, tls_query = self._tls_only(data, user) if self.tls else ([], "")
+        port = free_port()
+        self.log(f"postgres: starting {self.bindir.parent.name} on 127.0.0.1:{port}")
+        self._spawn(_postgres_command(self.bindir, data, port, tls_args), logfile, user)
+        url = f"postgresql://postgres:{self.password}@127.0.0.1:{port}/postgres{tls_query}"
+        version = self._wait_ready(url, logfile)
+        self.log(f"postgres: ready in {time.monotonic() - started:.1f}s ({version})")
+        return PostgresServer(url=url, version=version, provider="local")
+
+    def _initdb(self, data: Path, user: pwd.struct_passwd | None) -> None:
+        """The password reaches initdb in a file only it can read, gone as soon as initdb is done."""
+        assert self.workdir is not None
         pwfile = self.workdir / "pwfile"
         pwfile.write_text(self.password + "\n")
         pwfile.chmod(0o600)
         if user:
             os.chown(pwfile, user.pw_uid, user.pw_gid)
         init = subprocess.run(
-            [
-                str(self.bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "-A",
-                "scram-sha-256",
-                f"--pwfile={pwfile}",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-                "--no-instructions",
-            ],
+            _initdb_command(self.bindir, data, pwfile),
             capture_output=True,
             text=True,
             cwd=self.workdir,
-            **ids,  # type: ignore[call-overload]
+            **_run_as(user),  # type: ignore[call-overload]
         )
         pwfile.unlink(missing_ok=True)
         if init.returncode != 0:
             self.stop()
             raise ServerError(f"initdb failed ({init.returncode}): {init.stderr.strip()[-2000:]}")
-        tls_args, tls_query = self._tls_only(data, user) if self.tls else ([], "")
-        port = free_port()
-        self.log(f"postgres: starting {self.bindir.parent.name} on 127.0.0.1:{port}")
+
+    def _spawn(self, command: list[str], logfile: Path, user: pwd.struct_passwd | None) -> None:
+        """In a session of its own, so stop can signal the whole process group."""
         with open(logfile, "wb") as out:
             if user:
                 os.chown(logfile, user.pw_uid, user.pw_gid)
             self.proc = subprocess.Popen(
-                [
-                    str(self.bindir / "postgres"),
-                    "-D",
-                    str(data),
-                    "-p",
-                    str(port),
-                    "-k",
-                    "",  # no Unix socket: clients use TCP, and deep temp paths exceed the socket path limit
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "synchronous_commit=off",
-                    "-c",
-                    "full_page_writes=off",
-                    "-c",
-                    "max_connections=200",
-                    "-c",
-                    "shared_buffers=64MB",
-                    "-c",
-                    "log_min_messages=warning",
-                    *tls_args,
-                ],
+                command,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=self.workdir,
                 start_new_session=True,
                 preexec_fn=child_preexec(),
-                **ids,  # type: ignore[call-overload]
+                **_run_as(user),  # type: ignore[call-overload]
             )
-        url = f"postgresql://postgres:{self.password}@127.0.0.1:{port}/postgres{tls_query}"
-        version = self._wait_ready(url, logfile)
-        self.log(f"postgres: ready in {time.monotonic() - started:.1f}s ({version})")
-        return PostgresServer(url=url, version=version, provider="local")
 
     def _tls_only(self, data: Path, user: pwd.struct_passwd | None) -> tuple[list[str], str]:
         """A server certificate made now, every TCP line of pg_hba.conf made hostssl; the URL's verify-full query."""

@@ -10,8 +10,8 @@ replication. Table ids and other generated values are left out so snapshots comp
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.schema.model import (
     Column,
@@ -31,6 +31,7 @@ else:
 
 DEFAULT_EXCLUDE = ("schema_migrations", "schema_migrations_lock")
 _KEY_KINDS = ("partition_key", "clustering")
+_T = TypeVar("_T")
 
 
 def _rows(session: Session, cql: str, keyspace: str) -> list[dict[str, Any]]:
@@ -90,6 +91,81 @@ def _index(row: Mapping[str, Any]) -> Index:
     )
 
 
+_SYSTEM_TABLES = ("keyspaces", "tables", "columns", "indexes", "views", "types", "functions", "aggregates", "triggers")
+
+
+def _read_system_schema(session: Session, keyspace: str) -> dict[str, list[dict[str, Any]]]:
+    """One query per system_schema table, filtered by keyspace: a fixed handful however many tables there are."""
+    return {
+        name: _rows(session, f"SELECT * FROM system_schema.{name} WHERE keyspace_name = %s", keyspace)
+        for name in _SYSTEM_TABLES
+    }
+
+
+def _by_table(rows: Iterable[Mapping[str, Any]], build: Callable[[Mapping[str, Any]], _T]) -> dict[str, list[_T]]:
+    """Built objects grouped by their row's table_name, for the tables and views to pick up."""
+    out: dict[str, list[_T]] = defaultdict(list)
+    for row in rows:
+        out[row["table_name"]].append(build(row))
+    return out
+
+
+def _keyspace_options(ks: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """Replication and durable_writes; none for a keyspace that does not exist."""
+    options: dict[str, str] = {}
+    if ks:
+        for key, value in sorted(dict(ks[0].get("replication") or {}).items()):
+            options[f"replication.{key}"] = str(value)
+        options["durable_writes"] = str(ks[0].get("durable_writes"))
+    return tuple(options.items())
+
+
+def _materialized_view(row: Mapping[str, Any], cols: Mapping[str, list[Column]]) -> MaterializedView:
+    return MaterializedView(
+        name=row["view_name"],
+        definition=row.get("where_clause") or "",
+        columns=tuple(cols.get(row["view_name"], ())),
+        base_table=row["base_table_name"],
+        options=(*_table_options(row), ("include_all_columns", str(row.get("include_all_columns")))),
+    )
+
+
+def _user_type(row: Mapping[str, Any]) -> UserType:
+    return UserType(
+        name=row["type_name"],
+        fields=tuple(zip(row.get("field_names") or (), row.get("field_types") or (), strict=True)),
+    )
+
+
+def _function(row: Mapping[str, Any]) -> Function:
+    """Cassandra keeps no CREATE text; the parts that define behaviour are joined into one definition."""
+    arguments = zip(row.get("argument_names") or (), row.get("argument_types") or (), strict=True)
+    null_input = "CALLED" if row.get("called_on_null_input") else "RETURNS NULL"
+    return Function(
+        name=row["function_name"],
+        arguments=", ".join(f"{n} {t}" for n, t in arguments),
+        result=row.get("return_type") or "",
+        kind="function",
+        language=row.get("language") or "",
+        definition=f"{null_input} ON NULL INPUT AS {row.get('body') or ''}",
+    )
+
+
+def _aggregate(row: Mapping[str, Any]) -> Function:
+    return Function(
+        name=row["aggregate_name"],
+        arguments=", ".join(row.get("argument_types") or ()),
+        result=row.get("return_type") or "",
+        kind="aggregate",
+        definition=f"SFUNC {row.get('state_func')} STYPE {row.get('state_type')} "
+        f"FINALFUNC {row.get('final_func')} INITCOND {row.get('initcond')}",
+    )
+
+
+def _trigger(row: Mapping[str, Any]) -> Trigger:
+    return Trigger(name=row["trigger_name"], table=row["table_name"], definition=str(dict(row.get("options") or {})))
+
+
 def introspect_cassandra(
     session: Session,
     keyspace: str,
@@ -100,90 +176,24 @@ def introspect_cassandra(
     A keyspace that does not exist gives an empty model; use cassandra_keyspace_exists to tell apart.
     """
     excluded = set(exclude_tables)
-    ks = _rows(session, "SELECT * FROM system_schema.keyspaces WHERE keyspace_name = %s", keyspace)
-    tables = _rows(session, "SELECT * FROM system_schema.tables WHERE keyspace_name = %s", keyspace)
-    columns = _rows(session, "SELECT * FROM system_schema.columns WHERE keyspace_name = %s", keyspace)
-    indexes = _rows(session, "SELECT * FROM system_schema.indexes WHERE keyspace_name = %s", keyspace)
-    views = _rows(session, "SELECT * FROM system_schema.views WHERE keyspace_name = %s", keyspace)
-    types = _rows(session, "SELECT * FROM system_schema.types WHERE keyspace_name = %s", keyspace)
-    functions = _rows(session, "SELECT * FROM system_schema.functions WHERE keyspace_name = %s", keyspace)
-    aggregates = _rows(session, "SELECT * FROM system_schema.aggregates WHERE keyspace_name = %s", keyspace)
-    triggers = _rows(session, "SELECT * FROM system_schema.triggers WHERE keyspace_name = %s", keyspace)
-
-    cols: dict[str, list[Column]] = defaultdict(list)
-    for row in columns:
-        cols[row["table_name"]].append(_column(row))
-    idx: dict[str, list[Index]] = defaultdict(list)
-    for row in indexes:
-        idx[row["table_name"]].append(_index(row))
-
-    model_options: dict[str, str] = {}
-    if ks:
-        for key, value in sorted(dict(ks[0].get("replication") or {}).items()):
-            model_options[f"replication.{key}"] = str(value)
-        model_options["durable_writes"] = str(ks[0].get("durable_writes"))
-
+    rows = _read_system_schema(session, keyspace)
+    cols = _by_table(rows["columns"], _column)
+    idx = _by_table(rows["indexes"], _index)
     return SchemaModel(
         store="cassandra",
         tables=tuple(
             Table(
                 name=row["table_name"],
-                columns=tuple(cols[row["table_name"]]),
-                indexes=tuple(idx[row["table_name"]]),
+                columns=tuple(cols.get(row["table_name"], ())),
+                indexes=tuple(idx.get(row["table_name"], ())),
                 options=_table_options(row),
             )
-            for row in tables
+            for row in rows["tables"]
             if row["table_name"] not in excluded
         ),
-        materialized_views=tuple(
-            MaterializedView(
-                name=row["view_name"],
-                definition=row.get("where_clause") or "",
-                columns=tuple(cols[row["view_name"]]),
-                base_table=row["base_table_name"],
-                options=(*_table_options(row), ("include_all_columns", str(row.get("include_all_columns")))),
-            )
-            for row in views
-        ),
-        user_types=tuple(
-            UserType(
-                name=row["type_name"],
-                fields=tuple(zip(row.get("field_names") or (), row.get("field_types") or (), strict=True)),
-            )
-            for row in types
-        ),
-        functions=(
-            *(
-                Function(
-                    name=row["function_name"],
-                    arguments=", ".join(
-                        f"{n} {t}"
-                        for n, t in zip(row.get("argument_names") or (), row.get("argument_types") or (), strict=True)
-                    ),
-                    result=row.get("return_type") or "",
-                    kind="function",
-                    language=row.get("language") or "",
-                    definition=f"{'CALLED' if row.get('called_on_null_input') else 'RETURNS NULL'} ON NULL INPUT "
-                    f"AS {row.get('body') or ''}",
-                )
-                for row in functions
-            ),
-            *(
-                Function(
-                    name=row["aggregate_name"],
-                    arguments=", ".join(row.get("argument_types") or ()),
-                    result=row.get("return_type") or "",
-                    kind="aggregate",
-                    definition=f"SFUNC {row.get('state_func')} STYPE {row.get('state_type')} "
-                    f"FINALFUNC {row.get('final_func')} INITCOND {row.get('initcond')}",
-                )
-                for row in aggregates
-            ),
-        ),
-        triggers=tuple(
-            Trigger(name=row["trigger_name"], table=row["table_name"], definition=str(dict(row.get("options") or {})))
-            for row in triggers
-            if row["table_name"] not in excluded
-        ),
-        options=tuple(model_options.items()),
+        materialized_views=tuple(_materialized_view(row, cols) for row in rows["views"]),
+        user_types=tuple(_user_type(row) for row in rows["types"]),
+        functions=(*map(_function, rows["functions"]), *map(_aggregate, rows["aggregates"])),
+        triggers=tuple(_trigger(row) for row in rows["triggers"] if row["table_name"] not in excluded),
+        options=_keyspace_options(rows["keyspaces"]),
     )

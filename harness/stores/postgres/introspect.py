@@ -9,8 +9,8 @@ that belong to an extension are the extension's, so only the extension itself is
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any, NamedTuple
 
 import psycopg
 
@@ -137,21 +137,35 @@ _FUNCTION_KIND = {"f": "function", "p": "procedure", "a": "aggregate", "w": "win
 _IDENTITY = {"a": "always", "d": "by default"}
 
 
-def _rows(cur: psycopg.Cursor[Any], sql: str, schema: str) -> list[tuple[Any, ...]]:
+_Row = tuple[Any, ...]
+
+
+class _CatalogRows(NamedTuple):
+    relations: list[_Row]
+    columns: list[_Row]
+    constraints: list[_Row]
+    indexes: list[_Row]
+    sequences: list[_Row]
+    types: list[_Row]
+    functions: list[_Row]
+    triggers: list[_Row]
+    extensions: list[_Row]
+
+
+class _RelationObjects(NamedTuple):
+    tables: list[Table]
+    views: list[View]
+    matviews: list[MaterializedView]
+    user_types: list[UserType]
+
+
+def _rows(cur: psycopg.Cursor[Any], sql: str, schema: str) -> list[_Row]:
     cur.execute(sql, {"schema": schema})
     return list(cur.fetchall())
 
 
-def introspect_postgres(
-    conn: psycopg.Connection[Any],
-    schema: str = "public",
-    exclude_tables: Collection[str] = DEFAULT_EXCLUDE,
-) -> SchemaModel:
-    """Everything migrations can change in ``schema``, minus the ledger tables in ``exclude_tables``.
-
-    Runs in its own transaction block (a savepoint when the caller has one open) and leaves no state.
-    """
-    excluded = set(exclude_tables)
+def _read_catalogs(conn: psycopg.Connection[Any], schema: str) -> _CatalogRows:
+    """All queries in one transaction block (a savepoint inside the caller's), closed here so no state is left."""
     with conn.transaction(), conn.cursor() as cur:
         relations = _rows(cur, _RELATIONS, schema)
         columns = _rows(cur, _COLUMNS, schema)
@@ -163,9 +177,13 @@ def introspect_postgres(
         triggers = _rows(cur, _TRIGGERS, schema)
         cur.execute(_EXTENSIONS)
         extensions = list(cur.fetchall())
+    return _CatalogRows(relations, columns, constraints, indexes, sequences, type_rows, functions, triggers, extensions)
 
+
+def _columns_by_table(rows: Iterable[_Row]) -> dict[str, list[Column]]:
+    """A generated column's expression comes back as its default; it is kept as ``generated`` instead."""
     cols: dict[str, list[Column]] = defaultdict(list)
-    for rel, name, type_, notnull, default, identity, generated, position in columns:
+    for rel, name, type_, notnull, default, identity, generated, position in rows:
         cols[rel].append(
             Column(
                 name=name,
@@ -177,9 +195,13 @@ def introspect_postgres(
                 generated=default if generated else None,
             )
         )
+    return cols
 
+
+def _constraints_by_table(rows: Iterable[_Row]) -> dict[str, list[Constraint]]:
+    """Reference fields only for foreign keys: the catalog fills confdeltype and friends for other kinds too."""
     cons: dict[str, list[Constraint]] = defaultdict(list)
-    for rel, name, kind, ccols, ref_table, ref_cols, on_delete, on_update, definition in constraints:
+    for rel, name, kind, ccols, ref_table, ref_cols, on_delete, on_update, definition in rows:
         fk = kind == "f"
         cons[rel].append(
             Constraint(
@@ -193,9 +215,12 @@ def introspect_postgres(
                 definition=definition,
             )
         )
+    return cons
 
+
+def _indexes_by_table(rows: Iterable[_Row]) -> dict[str, list[Index]]:
     idx: dict[str, list[Index]] = defaultdict(list)
-    for rel, name, method, unique, primary, predicate, definition, icols in indexes:
+    for rel, name, method, unique, primary, predicate, definition, icols in rows:
         idx[rel].append(
             Index(
                 name=name,
@@ -208,90 +233,138 @@ def introspect_postgres(
                 definition=definition,
             )
         )
+    return idx
 
-    tables: list[Table] = []
-    views: list[View] = []
-    matviews: list[MaterializedView] = []
-    user_types: list[UserType] = []
-    for name, kind, persistence, partition_by, partition_of, definition, row_security in relations:
+
+def _table_options(
+    kind: str, persistence: str, partition_by: str | None, partition_of: str | None, row_security: bool
+) -> tuple[tuple[str, str], ...]:
+    """Only the options that differ from a plain logged table, so plain tables compare equal."""
+    opts = {
+        "persistence": {"u": "unlogged", "t": "temporary"}.get(persistence),
+        "partition_by": partition_by,
+        "partition_of": partition_of,
+        "row_security": "enabled" if row_security else None,
+        "foreign": "yes" if kind == "f" else None,
+    }
+    return tuple((k, v) for k, v in opts.items() if v is not None)
+
+
+def _relation_objects(
+    rows: Iterable[_Row],
+    cols: Mapping[str, list[Column]],
+    cons: Mapping[str, list[Constraint]],
+    idx: Mapping[str, list[Index]],
+    excluded: Collection[str],
+) -> _RelationObjects:
+    """Sort pg_class rows by relkind: one query serves tables, views, materialized views and composite types."""
+    out = _RelationObjects([], [], [], [])
+    for name, kind, persistence, partition_by, partition_of, definition, row_security in rows:
+        columns = tuple(cols.get(name, ()))
         if kind in ("r", "p", "f"):
             if name in excluded:
                 continue
-            opts = {
-                "persistence": {"u": "unlogged", "t": "temporary"}.get(persistence),
-                "partition_by": partition_by,
-                "partition_of": partition_of,
-                "row_security": "enabled" if row_security else None,
-                "foreign": "yes" if kind == "f" else None,
-            }
-            tables.append(
+            out.tables.append(
                 Table(
                     name=name,
-                    columns=tuple(cols[name]),
-                    constraints=tuple(cons[name]),
-                    indexes=tuple(idx[name]),
-                    options=tuple((k, v) for k, v in opts.items() if v is not None),
+                    columns=columns,
+                    constraints=tuple(cons.get(name, ())),
+                    indexes=tuple(idx.get(name, ())),
+                    options=_table_options(kind, persistence, partition_by, partition_of, row_security),
                 )
             )
         elif kind == "v":
-            views.append(View(name=name, definition=definition or "", columns=tuple(cols[name])))
+            out.views.append(View(name=name, definition=definition or "", columns=columns))
         elif kind == "m":
-            matviews.append(
+            out.matviews.append(
                 MaterializedView(
-                    name=name, definition=definition or "", columns=tuple(cols[name]), indexes=tuple(idx[name])
+                    name=name, definition=definition or "", columns=columns, indexes=tuple(idx.get(name, ()))
                 )
             )
         else:  # "c": a standalone composite type
-            user_types.append(UserType(name=name, fields=tuple((c.name, c.type) for c in cols[name])))
+            out.user_types.append(UserType(name=name, fields=tuple((c.name, c.type) for c in columns)))
+    return out
 
+
+def _enums_and_domains(rows: Iterable[_Row]) -> tuple[list[Enum], list[Domain]]:
+    """One pg_type query serves both kinds; split it by typtype."""
     enums: list[Enum] = []
     domains: list[Domain] = []
-    for name, kind, labels, base_type, notnull, default, checks in type_rows:
+    for name, kind, labels, base_type, notnull, default, checks in rows:
         if kind == "e":
             enums.append(Enum(name=name, labels=tuple(labels)))
         else:
             domains.append(
                 Domain(name=name, base_type=base_type, nullable=not notnull, default=default, checks=tuple(checks))
             )
+    return enums, domains
 
+
+def _sequences(rows: Iterable[_Row], excluded: Collection[str]) -> tuple[Sequence, ...]:
+    """A sequence owned by an excluded ledger table is the ledger's, so it is left out with it."""
+    return tuple(
+        Sequence(
+            name=name,
+            data_type=type_,
+            start=start,
+            increment=inc,
+            minimum=minimum,
+            maximum=maximum,
+            cache=cache,
+            cycle=cycle,
+            owned_by=owned_by,
+        )
+        for name, type_, start, inc, minimum, maximum, cache, cycle, owned_by in rows
+        if not (owned_by and owned_by.split(".", 1)[0] in excluded)
+    )
+
+
+def _function(row: _Row) -> Function:
+    kind: str  # prokind::text; typed, so that .get(kind, kind) is a str
+    name, args, result, kind, lang, definition = row
+    return Function(
+        name=name,
+        arguments=args,
+        result=result,
+        kind=_FUNCTION_KIND.get(kind, kind),
+        language=lang,
+        definition=definition,
+    )
+
+
+def _triggers(rows: Iterable[_Row], excluded: Collection[str]) -> tuple[Trigger, ...]:
+    return tuple(
+        Trigger(name=name, table=rel, definition=definition, enabled=enabled)
+        for rel, name, definition, enabled in rows
+        if rel not in excluded
+    )
+
+
+def introspect_postgres(
+    conn: psycopg.Connection[Any],
+    schema: str = "public",
+    exclude_tables: Collection[str] = DEFAULT_EXCLUDE,
+) -> SchemaModel:
+    """Everything migrations can change in ``schema``, minus the ledger tables in ``exclude_tables``.
+
+    Runs in its own transaction block (a savepoint when the caller has one open) and leaves no state.
+    """
+    excluded = set(exclude_tables)
+    rows = _read_catalogs(conn, schema)
+    cols = _columns_by_table(rows.columns)
+    idx = _indexes_by_table(rows.indexes)
+    relations = _relation_objects(rows.relations, cols, _constraints_by_table(rows.constraints), idx, excluded)
+    enums, domains = _enums_and_domains(rows.types)
     return SchemaModel(
         store="postgres",
-        tables=tuple(tables),
-        sequences=tuple(
-            Sequence(
-                name=name,
-                data_type=type_,
-                start=start,
-                increment=inc,
-                minimum=minimum,
-                maximum=maximum,
-                cache=cache,
-                cycle=cycle,
-                owned_by=owned_by,
-            )
-            for name, type_, start, inc, minimum, maximum, cache, cycle, owned_by in sequences
-            if not (owned_by and owned_by.split(".", 1)[0] in excluded)
-        ),
+        tables=tuple(relations.tables),
+        sequences=_sequences(rows.sequences, excluded),
         enums=tuple(enums),
-        views=tuple(views),
-        materialized_views=tuple(matviews),
-        functions=tuple(
-            Function(
-                name=name,
-                arguments=args,
-                result=result,
-                kind=_FUNCTION_KIND.get(kind, kind),
-                language=lang,
-                definition=definition,
-            )
-            for name, args, result, kind, lang, definition in functions
-        ),
-        triggers=tuple(
-            Trigger(name=name, table=rel, definition=definition, enabled=enabled)
-            for rel, name, definition, enabled in triggers
-            if rel not in excluded
-        ),
-        extensions=tuple(Extension(name=n, version=v, schema=s) for n, v, s in extensions),
-        user_types=tuple(user_types),
+        views=tuple(relations.views),
+        materialized_views=tuple(relations.matviews),
+        functions=tuple(map(_function, rows.functions)),
+        triggers=_triggers(rows.triggers, excluded),
+        extensions=tuple(Extension(name=n, version=v, schema=s) for n, v, s in rows.extensions),
+        user_types=tuple(relations.user_types),
         domains=tuple(domains),
     )
