@@ -1,7 +1,10 @@
 """Data through every step: rows written before each migration survive its up, and its down gives them back.
 
-For every migration k on a fresh database: generated rows (the fuzz strategies over the live schema and its
-constraints at k-1, a few per table, kept) go into every table, and every row of every table is read. After up
+For every migration k on a fresh database: every table holds generated rows (the fuzz strategies over the live
+schema and its constraints at k-1, a few per table, kept), and every row of every table is read. Rows are drawn for
+a table when its shape is new or changed since its last draw, or when it is empty; rows drawn earlier stay and meet
+every later migration, so each step's cost follows the tables, not the steps (drawing for every table at every step
+made the check quadratic in the history, and the tables' row counts grow with it). After up
 k, each row is still there with the same value in every column that still exists with the same type, except
 what the migration declares it changes (``-- harness:transforms users.email``; a whole table: ``users``), whose
 rows need only be readable. After down k, every row and value read before k is back exactly, unless the
@@ -43,6 +46,7 @@ class _Run:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # tables already noted as not fillable
+    drawn: dict[str, TablePlan] = field(default_factory=dict)  # each table's shape when rows were last drawn for it
 
     @property
     def prefix(self) -> str:
@@ -83,8 +87,15 @@ def _step(run: _Run, m: Migration) -> bool:
         declared = DataAnnotations()
     model = run.store.snapshot()
     plans = {p.name: p for p in plan_tables(model)}
-    _fill(run, m, model, plans)
+    changed = [p for name, p in plans.items() if run.drawn.get(name) != p]
+    _fill(run, m, model, plans, changed)
     before = _read(run, m, model, "before it")
+    fresh = {p.name for p in changed}
+    empty = [plans[n] for n, rows in before.items() if not rows and n in plans and n not in fresh]
+    empty = [p for p in empty if p.unsupported is None]
+    if empty:  # emptied by an earlier step (a declared transform, say): drawn again, so every table holds rows
+        _fill(run, m, model, plans, empty)
+        before.update(_read(run, m, model, "before it", {p.name for p in empty}))
     run.problems += _unknown(say, declared, model)
     try:
         applier.up(run.store, run.migrations, _quiet, target=m.version)
@@ -109,24 +120,30 @@ def _step(run: _Run, m: Migration) -> bool:
     return True
 
 
-def _fill(run: _Run, m: Migration, model: SchemaModel, plans: dict[str, TablePlan]) -> None:
-    """Generated rows into every table the generator can fill; what it cannot is a note, once per table."""
-    for name, why in unsupported(plans.values()).items():
+def _fill(run: _Run, m: Migration, model: SchemaModel, plans: dict[str, TablePlan], wanted: list[TablePlan]) -> None:
+    """Generated rows into the ``wanted`` tables the generator can fill (their parents get a row too); what it
+    cannot fill is a note, once per table."""
+    for name, why in unsupported(wanted).items():
         if name not in run.told:
             run.told.add(name)
             run.notes.append(f"{run.prefix} {name}: the data check writes no rows into it: {why}")
+    run.drawn.update((p.name, p) for p in wanted)
+    if not [p for p in wanted if p.unsupported is None]:
+        return
     seed = zlib.crc32(f"{run.kind}:{m.version}".encode())
     tables = {t.name: t for t in model.tables}
     try:
         with run.rows.batch():
-            fill(run.rows, list(plans.values()), tables, PER_TABLE, seed)
+            fill(run.rows, list(plans.values()), tables, PER_TABLE, seed, only={p.name for p in wanted})
     except (GenerationError, RowError) as exc:
         run.notes.append(f"{run.prefix} {m.filename}: no generated rows were written before it: {exc}")
 
 
-def _read(run: _Run, m: Migration, model: SchemaModel, when: str) -> dict[str, list[Row]]:
+def _read(run: _Run, m: Migration, model: SchemaModel, when: str, only: set[str] | None = None) -> dict[str, list[Row]]:
     found: dict[str, list[Row]] = {}
     for table in model.tables:
+        if only is not None and table.name not in only:
+            continue
         try:
             found[table.name] = run.rows.select(table)
         except RowError as exc:

@@ -12,7 +12,7 @@ without uniqueness checks (Cassandra overwrites), a row whose partition already 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
@@ -211,10 +211,16 @@ def _insert(rows: Rows, plan: TablePlan, table: Table, values: Row) -> Row | Non
 
 
 def fill(
-    rows: Rows, plans: Sequence[TablePlan], tables: Mapping[str, Table], per_table: int, seed: int
+    rows: Rows,
+    plans: Sequence[TablePlan],
+    tables: Mapping[str, Table],
+    per_table: int,
+    seed: int,
+    only: Collection[str] | None = None,
 ) -> list[tuple[str, Row]]:
-    """``per_table`` generated rows into every table the generator supports; returns what was written."""
-    wanted = {p.name: per_table for p in plans if p.unsupported is None}
+    """``per_table`` generated rows into every table the generator supports (or those of them in ``only``; their
+    parents get a row each); returns what was written."""
+    wanted = {p.name: per_table for p in plans if p.unsupported is None and (only is None or p.name in only)}
     example = generate(plans, tables, wanted, seed)
     return write(rows, {p.name: p for p in plans}, tables, example)
 

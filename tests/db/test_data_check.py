@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks.data import check_data
+from harness.checks.data import PER_TABLE, check_data
 from harness.checks.target import CheckFailure, Databases, Project, Target
 from harness.config import load_settings
 
@@ -111,3 +111,35 @@ def test_an_irreversible_backfill_gets_the_proof_after_up_only(pg_url, tmp_path)
     assert not loaded.migrations["postgres"][1].reversible
     # Run, its no-op down would keep the changed emails, undeclared; it is not run (the roundtrip judges it).
     assert check_data(postgres(loaded, pg_url), "postgres") == []
+
+
+def history(tmp_path: Path, last_up: str | None = None) -> Project:
+    """Table ``a`` made first, then five migrations that make other tables, then optionally one more up on ``a``."""
+    root = tmp_path / "history"
+    root.mkdir()
+    (root / "1_a.sql").write_text(
+        "-- migrate:up\nCREATE TABLE a (id integer PRIMARY KEY, v text NOT NULL);\n-- migrate:down\nDROP TABLE a;\n"
+    )
+    for n in range(2, 7):
+        (root / f"{n}_b{n}.sql").write_text(
+            f"-- migrate:up\nCREATE TABLE b{n} (id integer PRIMARY KEY);\n-- migrate:down\nDROP TABLE b{n};\n"
+        )
+    if last_up is not None:
+        (root / "7_touch_a.sql").write_text(f"-- migrate:up\n{last_up}\n-- migrate:down\nSELECT 1;\n")
+    return Project.load(load_settings(flags={"postgres_migrations": root}, cwd=tmp_path, env={}))
+
+
+@pytest.mark.postgres
+def test_rows_are_drawn_for_a_table_once_while_its_shape_stays_the_same(pg_url, tmp_path):
+    import psycopg
+
+    assert check_data(postgres(history(tmp_path), pg_url), "postgres") == []
+    with psycopg.connect(pg_url) as conn:
+        count = conn.execute("SELECT count(*) FROM a").fetchone()
+    assert count is not None and 0 < count[0] <= PER_TABLE  # one draw, not one per later migration
+
+
+@pytest.mark.postgres
+def test_rows_drawn_many_migrations_earlier_still_catch_an_undeclared_rewrite(pg_url, tmp_path):
+    message = failure(postgres(history(tmp_path, "UPDATE a SET v = v || '.';"), pg_url))
+    assert "PG 7_touch_a.sql: after up, a row (id=" in message and "): v was " in message
