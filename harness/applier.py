@@ -201,6 +201,12 @@ def _check_resumable(m: Migration, rec: AppliedMigration, retry: bool) -> None:
             else f"{m.path}: {unit} 1 already ran, but the file now changes it; restore it as it was and edit "
             f"only {unit} 2 onwards"
         )
+    if rec.in_flight and not retry and rec.checksum is not None and rec.checksum != m.checksum:
+        raise PlanError(
+            f"{m.path}: {unit} {k} was running when the applier stopped, and the file has changed since, so whether"
+            f" what ran took effect cannot be judged from the new text; restore the file as it was and run up again"
+            f" (it works out whether {unit} {k} took effect), then make the change in a new migration"
+        )
     if rec.checksum == m.checksum and not retry and not rec.interrupted:
         raise PlanError(
             f"{m.path}: migration failed at {unit} {k} ({rec.error or 'unknown error'}) and the file is unchanged;"

@@ -7,6 +7,7 @@ come from. Nothing else reads the environment for the harness's own settings.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,8 +67,8 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(env.get(name, default))
     except ValueError:
         raise ConfigError(f"{name} must be a number of seconds, not {env.get(name)!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be more than 0 seconds")
+    if not math.isfinite(value) or value <= 0:  # nan would make every deadline comparison false: wait forever
+        raise ConfigError(f"{name} must be a finite number of seconds, more than 0, not {env.get(name)!r}")
     return value
 
 

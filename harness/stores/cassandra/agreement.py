@@ -119,6 +119,11 @@ class Agreement:
                     break
                 self._sleep(0.2)
                 views = self._ask(waiting, PROBE_TIMEOUT)
+            if not answered:  # an empty member list would agree with itself after every change
+                raise StoreError(
+                    f"no Cassandra node answered `{LOCAL_SCHEMA}` within {SETTLE:g}s, so schema agreement cannot be "
+                    "judged: " + ", ".join(f"{v.label} does not answer" for v in views)
+                )
             self._members = [h for h in hosts if str(h.address) in answered]
             self.down = [v for v in views if not v.version and v.address not in answered]
         return self._members

@@ -8,6 +8,7 @@ import ssl
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from harness.errors import ConfigError
 from harness.servers.base import CassandraServer
 
 if TYPE_CHECKING:
@@ -40,11 +41,26 @@ def ssl_context(server: CassandraServer) -> ssl.SSLContext | None:
     """Client-to-node TLS as the server describes it; None for plain text. Certificate checks are always on."""
     if not server.tls:
         return None
-    context = ssl.create_default_context(cafile=server.ssl_ca)
+    if server.ssl_key and not server.ssl_cert:
+        raise ConfigError("CASSANDRA_SSL_KEY is set but CASSANDRA_SSL_CERT is not: give the client certificate too")
+    try:
+        context = ssl.create_default_context(cafile=server.ssl_ca)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"CASSANDRA_SSL_CA={server.ssl_ca}: cannot be read as a PEM CA bundle ({exc})") from None
     if server.ssl_cert:
-        context.load_cert_chain(server.ssl_cert, server.ssl_key)
+        try:  # the password callback keeps OpenSSL from prompting on a terminal for an encrypted key
+            context.load_cert_chain(server.ssl_cert, server.ssl_key, password=_no_key_password)
+        except (OSError, ssl.SSLError, ConfigError) as exc:
+            raise ConfigError(
+                f"CASSANDRA_SSL_CERT={server.ssl_cert}, CASSANDRA_SSL_KEY={server.ssl_key or '(in the cert file)'}: "
+                f"cannot be loaded as a PEM certificate and its unencrypted private key ({exc})"
+            ) from None
     context.check_hostname = server.ssl_hostname_check
     return context
+
+
+def _no_key_password() -> str:
+    raise ConfigError("the private key is encrypted; give an unencrypted key (e.g. from a Kubernetes Secret)")
 
 
 def connect_error(exc: BaseException, server: CassandraServer) -> str:

@@ -72,6 +72,7 @@ class Lease:
         self.owner = new_owner()
         self._clock = clock
         self._renewed_at: float | None = None
+        self._attempt_started = 0.0  # when the latest attempt to take the lease was sent
         self._lost = threading.Event()
 
     # -- state ------------------------------------------------------------------------------------------
@@ -108,13 +109,13 @@ class Lease:
         except UncertainWrite:  # a serial read runs a Paxos round of its own, which contention can leave open too
             return "nobody yet (contended attempts; trying again)"
         owner = row.one()
-        if owner is not None and owner[0] == self.owner:
-            self._renewed_at = self._clock()
-            return None
+        if owner is not None and owner[0] == self.owner:  # taken by one of our attempts, maybe an earlier one
+            return None if self._renew_once() else "this applier's earlier attempt (renewing it failed; trying again)"
         return f"{owner[0]} (contended)" if owner is not None else "nobody yet (contended attempts; trying again)"
 
     def _insert_if_free(self) -> Any:
         """The lightweight transaction that takes a free lease: its row says whether it applied, and who holds it."""
+        self._attempt_started = self._clock()
         return self._execute(
             f"INSERT INTO {self.table} (name, owner, acquired_at) VALUES (%s, %s, toTimestamp(now()))"
             f" IF NOT EXISTS USING TTL {self.ttl}",
@@ -125,7 +126,7 @@ class Lease:
     def _try_insert(self) -> str | None:
         row = self._insert_if_free()
         if row[0]:
-            self._renewed_at = self._clock()
+            self._renewed_at = self._attempt_started  # the TTL runs from the write, not from its answer
             return None
         holder = str(row.owner)
         if holder == self.owner:  # an earlier attempt of ours, whose outcome was unknown, took it: renew it now
@@ -137,7 +138,10 @@ class Lease:
 
     def _left(self, holder: str) -> str:
         """How long the holder's lease still runs unless renewed: the wait ahead if the holder is gone."""
-        row = self._execute(f"SELECT owner, TTL(owner) FROM {self.table} WHERE name = %s", (LOCK_NAME,), None).one()
+        try:
+            row = self._execute(f"SELECT owner, TTL(owner) FROM {self.table} WHERE name = %s", (LOCK_NAME,), None).one()
+        except StoreError:  # only the wording of the wait depends on it
+            return "its lease's time left unknown"
         if row is None or row[0] != holder or row[1] is None:
             return "its lease just ended"
         return f"its lease runs out in {row[1]}s unless renewed"
@@ -145,7 +149,7 @@ class Lease:
     def _try_once_after_takeover(self, holder: str) -> str | None:
         row = self._insert_if_free()
         if row[0]:
-            self._renewed_at = self._clock()
+            self._renewed_at = self._attempt_started  # the TTL runs from the write, not from its answer
             return None
         return f"{row.owner} (taken over from the dead holder {holder} by another applier)"
 

@@ -38,7 +38,14 @@ from harness.stores.base import (
 )
 from harness.stores.cassandra.agreement import Agreement, AgreementError, down_note
 from harness.stores.cassandra.conn import connect, connect_error, endpoint
-from harness.stores.cassandra.errors import error_text, quorum_hint, took_effect, uncertain
+from harness.stores.cassandra.errors import (
+    OutcomeUnknown,
+    error_text,
+    outcome_unknown,
+    quorum_hint,
+    took_effect,
+    uncertain,
+)
 from harness.stores.cassandra.keyspace import Replication, empty_keyspace, quote
 from harness.stores.cassandra.lease import LOCK_NAME, LOCK_TABLE, Lease, UncertainWrite
 
@@ -277,7 +284,8 @@ class CassandraStore:
         try:
             result = self._send(stmt.text, None, None)
         except Exception as exc:
-            raise StoreError(f"{migration.path}:{stmt.line}: {what} statement {k} failed: {error_text(exc)}") from None
+            text = f"{migration.path}:{stmt.line}: {what} statement {k} failed: {error_text(exc)}"
+            raise (OutcomeUnknown(text) if outcome_unknown(exc) else StoreError(text)) from None
         self._check_agreement(result, stmt.text)
 
     def apply(self, migration: Migration, resume: AppliedMigration | None = None) -> None:
@@ -289,6 +297,11 @@ class CassandraStore:
                 self._run(migration, stmt, k, "up")
             except AgreementError as exc:
                 self._stopped(migration, k, exc)
+            except OutcomeUnknown as exc:  # the ledger still says "running": the next up reads what took effect
+                raise StoreError(
+                    f"{exc} (statement {k} may or may not have taken effect; it stays recorded as running, so the next"
+                    f" up works out from the schema whether it did, or names the commands that settle it)"
+                ) from None
             except StoreError as exc:
                 try:
                     self._record(migration, FAILED, k - 1, str(exc))
@@ -337,8 +350,13 @@ class CassandraStore:
         for k, stmt in enumerate(statements, 1):
             try:
                 self._run(migration, stmt, k, "down")
+            except AgreementError as exc:
+                done = f"down statement{'s 1..' if k > 1 else ' '}{k} took effect but not every node has it yet"
+                raise StoreError(f"{exc} ({done}; the migration is still recorded as applied)") from None
             except StoreError as exc:
                 done = "no down statement took effect" if k == 1 else f"down statements 1..{k - 1} took effect"
+                if isinstance(exc, OutcomeUnknown):
+                    done += f", and down statement {k} may have"
                 raise StoreError(f"{exc} ({done}; the migration is still recorded as applied)") from None
         self._check_lock(f"removing {migration.filename} from the ledger")
         self._exec(f"DELETE FROM {self.qks}.{LEDGER} WHERE version = %s", (migration.version,))

@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import psycopg
 from psycopg import sql
 
+from harness.errors import StoreError
 from harness.migrations import Migration, Section
 from harness.stores.base import AppliedMigration, Resolution, UnresolvedStep
 
@@ -61,6 +63,18 @@ def resolve(store: PostgresStore, migration: Migration, record: AppliedMigration
             "PostgreSQL keeps no trace of whether it ran",
         )
     index, table = found
+    try:
+        return _judge_index(store, section, k, index, table)
+    except psycopg.Error as exc:
+        raise StoreError(
+            f"{migration.path}:{section.line}: reading whether section {k} took effect failed: "
+            + " ".join(str(exc).split())
+        ) from None
+
+
+def _judge_index(store: PostgresStore, section: Section, k: int, index: str, table: str) -> Resolution:
+    """The catalog's verdict on an interrupted CREATE INDEX CONCURRENTLY (an invalid index is dropped first)."""
+    done = k - 1
     row = store.conn.execute(
         "SELECT x.indisvalid FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid"
         " WHERE c.relname = %s AND x.indrelid = to_regclass(%s)",
