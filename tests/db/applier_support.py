@@ -6,12 +6,17 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness import cli
+from harness.servers.base import CassandraServer
+from harness.stores.cassandra.conn import connect
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,3 +53,13 @@ def copy_migrations(store: str, dest: Path, count: int | None = None) -> Path:
     for f in files[:count]:
         shutil.copy(f, dest / f.name)
     return dest
+
+
+@contextmanager
+def session_on(server: CassandraServer) -> Iterator[Any]:
+    """A driver session on ``server`` (no keyspace), its cluster shut down on exit."""
+    cluster, session = connect(server)
+    try:
+        yield session
+    finally:
+        cluster.shutdown()

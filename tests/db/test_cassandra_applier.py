@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from harness.servers.base import CassandraServer
-from harness.stores.cassandra.conn import connect
 from harness.stores.cassandra.store import LOCK_NAME, LOCK_TABLE
 from tests.db.applier_support import copy_migrations, harness, harness_process
 
@@ -35,13 +34,6 @@ def cassandra_env(server: CassandraServer, keyspace: str) -> dict[str, str]:
         "CASSANDRA_KEYSPACE": keyspace,
         "CASSANDRA_LOCAL_DC": server.local_datacenter,
     }
-
-
-@pytest.fixture
-def cql(cassandra_server: CassandraServer):
-    cluster, session = connect(cassandra_server)
-    yield session
-    cluster.shutdown()
 
 
 def write(directory: Path, name: str, text: str) -> Path:

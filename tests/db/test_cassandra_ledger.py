@@ -13,19 +13,11 @@ import pytest
 from harness import applier
 from harness.migrations import discover
 from harness.servers.base import CassandraServer
-from harness.stores.cassandra.conn import connect
 from harness.stores.cassandra.store import LEDGER, LOCK_NAME, LOCK_TABLE, CassandraStore
 from tests.recovery_support import write
 
 pytestmark = pytest.mark.cassandra
 DAY_US = 86_400 * 1_000_000
-
-
-@pytest.fixture
-def session(cassandra_server: CassandraServer) -> Iterator[Any]:
-    cluster, session = connect(cassandra_server)
-    yield session
-    cluster.shutdown()
 
 
 @pytest.fixture
@@ -35,8 +27,8 @@ def store(cassandra_server: CassandraServer, cassandra_keyspace: str) -> Iterato
     opened.close()
 
 
-def server_now_us(session: Any) -> int:
-    return int(session.execute("SELECT toUnixTimestamp(now()) AS ms FROM system.local").one().ms) * 1000
+def server_now_us(cql: Any) -> int:
+    return int(cql.execute("SELECT toUnixTimestamp(now()) AS ms FROM system.local").one().ms) * 1000
 
 
 def a_day_ahead() -> int:
@@ -44,7 +36,7 @@ def a_day_ahead() -> int:
 
 
 def test_ledger_and_lease_writes_take_the_servers_time_even_from_a_client_a_day_ahead(
-    store, session, cassandra_keyspace, tmp_path
+    store, cql, cassandra_keyspace, tmp_path
 ):
     store.cluster.timestamp_generator = a_day_ahead  # what the driver would stamp writes with
     write(tmp_path, "001_a.cql", "CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (id int PRIMARY KEY);\n")
@@ -54,14 +46,14 @@ def test_ledger_and_lease_writes_take_the_servers_time_even_from_a_client_a_day_
         del message
 
     with store.lock(during):
-        row = session.execute(
+        row = cql.execute(
             f'SELECT WRITETIME(owner) AS at FROM "{cassandra_keyspace}".{LOCK_TABLE} WHERE name = %s', (LOCK_NAME,)
         ).one()
         lease_times.append(row.at)
     applier.up(store, discover(tmp_path, "cassandra"), during)
-    now = server_now_us(session)
+    now = server_now_us(cql)
 
-    ledger = session.execute(
+    ledger = cql.execute(
         f'SELECT WRITETIME(status) AS status_at, WRITETIME(statements_done) AS done_at FROM "{cassandra_keyspace}".'
         f"{LEDGER} WHERE version = '001'"
     ).one()
@@ -69,17 +61,17 @@ def test_ledger_and_lease_writes_take_the_servers_time_even_from_a_client_a_day_
         assert abs(stamp - now) < 120 * 1_000_000, f"written at {stamp}, server time {now}: not the server's clock"
 
 
-def test_the_client_stamp_would_have_been_a_day_ahead(session, cassandra_keyspace):
+def test_the_client_stamp_would_have_been_a_day_ahead(cql, cassandra_keyspace):
     """The control case: a session that lets the client stamp writes gets the patched clock's time."""
-    session.execute(
+    cql.execute(
         f"CREATE KEYSPACE \"{cassandra_keyspace}\" WITH replication = {{'class': 'SimpleStrategy', "
         "'replication_factor': 1}"
     )
-    session.execute(f'CREATE TABLE "{cassandra_keyspace}".t (id int PRIMARY KEY, v int)')
-    session.cluster.timestamp_generator = a_day_ahead
-    session.execute(f'INSERT INTO "{cassandra_keyspace}".t (id, v) VALUES (1, 1)')
-    at = session.execute(f'SELECT WRITETIME(v) AS at FROM "{cassandra_keyspace}".t WHERE id = 1').one().at
-    assert at - server_now_us(session) > DAY_US - 120 * 1_000_000
+    cql.execute(f'CREATE TABLE "{cassandra_keyspace}".t (id int PRIMARY KEY, v int)')
+    cql.cluster.timestamp_generator = a_day_ahead
+    cql.execute(f'INSERT INTO "{cassandra_keyspace}".t (id, v) VALUES (1, 1)')
+    at = cql.execute(f'SELECT WRITETIME(v) AS at FROM "{cassandra_keyspace}".t WHERE id = 1').one().at
+    assert at - server_now_us(cql) > DAY_US - 120 * 1_000_000
 
 
 def test_a_ledger_longer_than_one_page_is_read_page_by_page_and_whole(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import textwrap
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,7 @@ import pytest
 
 from harness.servers.base import CassandraServer
 from harness.servers.cassandra_local import LocalCassandra
-from harness.stores.cassandra.conn import connect
-from tests.db.applier_support import REPO, copy_migrations, harness
+from tests.db.applier_support import REPO, copy_migrations, harness, session_on
 
 EVENTS = """\
 -- migrate:up
@@ -78,21 +76,6 @@ def cs_applied(cs_project: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     applied = harness(capsys, "cassandra", "up")
     assert applied.code == 0, applied.err
     return cs_project
-
-
-@contextmanager
-def session_on(server: CassandraServer) -> Iterator[Any]:
-    cluster, session = connect(server)
-    try:
-        yield session
-    finally:
-        cluster.shutdown()
-
-
-@pytest.fixture
-def cql(cassandra_server: CassandraServer) -> Iterator[Any]:
-    with session_on(cassandra_server) as session:
-        yield session
 
 
 def _schema_rows(session: Any, table: str, keyspace: str) -> list[str]:

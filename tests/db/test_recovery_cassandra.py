@@ -16,7 +16,6 @@ from harness.migrations.effects import Effect, effect_of
 from harness.migrations.effects_check import judge
 from harness.servers.base import CassandraServer
 from harness.servers.janitor import fresh_keyspace
-from harness.stores.cassandra.conn import connect
 from harness.stores.cassandra.introspect import cassandra_keyspace_exists, introspect_cassandra
 from harness.stores.cassandra.store import LEDGER, LOCK_TABLE
 from tests.recovery_support import cli, kill_when, start, write
@@ -44,24 +43,17 @@ def env_for(server: CassandraServer, keyspace: str, directory: Path) -> dict[str
 
 
 @pytest.fixture
-def session(cassandra_server: CassandraServer) -> Iterator[Any]:
-    cluster, session = connect(cassandra_server)
-    yield session
-    cluster.shutdown()
-
-
-@pytest.fixture
 def reference_keyspace(cassandra_server: CassandraServer) -> Iterator[str]:
     with fresh_keyspace(cassandra_server, "ref") as name:
         yield name
 
 
-def snapshot(session: Any, keyspace: str) -> Any:
-    return introspect_cassandra(session, keyspace, exclude_tables=(LEDGER, LOCK_TABLE))
+def snapshot(cql: Any, keyspace: str) -> Any:
+    return introspect_cassandra(cql, keyspace, exclude_tables=(LEDGER, LOCK_TABLE))
 
 
-def ledger_rows(session: Any, keyspace: str) -> list[tuple[str, str, int]]:
-    rows = session.execute(f'SELECT version, status, statements_done FROM "{keyspace}".{LEDGER}')
+def ledger_rows(cql: Any, keyspace: str) -> list[tuple[str, str, int]]:
+    rows = cql.execute(f'SELECT version, status, statements_done FROM "{keyspace}".{LEDGER}')
     return sorted((r.version, r.status, r.statements_done) for r in rows)
 
 
@@ -79,13 +71,13 @@ def reference(server: CassandraServer, keyspace: str, statements: tuple[str, ...
     return directory
 
 
-def test_the_schema_shows_whether_each_kind_of_statement_took_effect(session, cassandra_keyspace):
+def test_the_schema_shows_whether_each_kind_of_statement_took_effect(cql, cassandra_keyspace):
     """The statement readings against the real system_schema: absent before, present after, for every kind."""
-    session.execute(
+    cql.execute(
         f"CREATE KEYSPACE \"{cassandra_keyspace}\" WITH replication = {{'class': 'SimpleStrategy', "
         "'replication_factor': 1}"
     )
-    session.set_keyspace(cassandra_keyspace)
+    cql.set_keyspace(cassandra_keyspace)
     statements = (
         *STATEMENTS,
         "CREATE TABLE events (user_id uuid, day date, at timestamp, kind text STATIC, payload map<text, int>, "
@@ -104,13 +96,13 @@ def test_the_schema_shows_whether_each_kind_of_statement_took_effect(session, ca
     )
 
     def lookup(keyspace: str) -> Any:
-        return snapshot(session, keyspace) if cassandra_keyspace_exists(session, keyspace) else None
+        return snapshot(cql, keyspace) if cassandra_keyspace_exists(cql, keyspace) else None
 
     for statement in statements:
         effect = effect_of(statement)
         assert isinstance(effect, Effect), statement
         before = judge(effect, lookup, cassandra_keyspace)
-        session.execute(statement)
+        cql.execute(statement)
         after = judge(effect, lookup, cassandra_keyspace)
         if effect.if_clause and effect.action == "drop":
             assert before.took_effect is after.took_effect is True, (statement, after.reason)
@@ -119,7 +111,7 @@ def test_the_schema_shows_whether_each_kind_of_statement_took_effect(session, ca
 
 
 def test_kill_9_at_every_statement_boundary_then_a_plain_up_reaches_the_uninterrupted_schema(
-    cassandra_server, cassandra_keyspace, reference_keyspace, session, tmp_path
+    cassandra_server, cassandra_keyspace, reference_keyspace, cql, tmp_path
 ):
     reference(cassandra_server, reference_keyspace, STATEMENTS, tmp_path)
     directory = tmp_path / "cql"
@@ -137,12 +129,12 @@ def test_kill_9_at_every_statement_boundary_then_a_plain_up_reaches_the_uninterr
         told = "took effect" if when == "after" else "did not take effect"
         assert f"statement {k} (line {k}:" in after.out and f"was running and {told}" in after.out, (when, k, after)
     assert "every statement took effect, recording it as applied" in final.out
-    assert snapshot(session, cassandra_keyspace) == snapshot(session, reference_keyspace)
-    assert ledger_rows(session, cassandra_keyspace) == [("001", "applied", len(STATEMENTS))]
+    assert snapshot(cql, cassandra_keyspace) == snapshot(cql, reference_keyspace)
+    assert ledger_rows(cql, cassandra_keyspace) == [("001", "applied", len(STATEMENTS))]
 
 
 def test_a_kill_in_the_middle_of_a_statement_is_resolved_whichever_way_it_went(
-    cassandra_server, cassandra_keyspace, reference_keyspace, session, tmp_path
+    cassandra_server, cassandra_keyspace, reference_keyspace, cql, tmp_path
 ):
     statements = STATEMENTS[:3]
     reference(cassandra_server, reference_keyspace, statements, tmp_path)
@@ -155,11 +147,11 @@ def test_a_kill_in_the_middle_of_a_statement_is_resolved_whichever_way_it_went(
                    ).killed  # fmt: skip
     final = cli(env, "cassandra", "up")
     assert final.code == 0, final
-    assert snapshot(session, cassandra_keyspace) == snapshot(session, reference_keyspace)
+    assert snapshot(cql, cassandra_keyspace) == snapshot(cql, reference_keyspace)
 
 
 def test_a_kill_observed_only_from_outside_is_recovered(
-    cassandra_server, cassandra_keyspace, reference_keyspace, session, tmp_path
+    cassandra_server, cassandra_keyspace, reference_keyspace, cql, tmp_path
 ):
     """No hook at all: the plain CLI, killed once the ledger shows two statements done."""
     reference(cassandra_server, reference_keyspace, STATEMENTS, tmp_path)
@@ -169,10 +161,10 @@ def test_a_kill_observed_only_from_outside_is_recovered(
     env = env_for(cassandra_server, cassandra_keyspace, directory)
 
     def two_done() -> bool:
-        if not cassandra_keyspace_exists(session, cassandra_keyspace):
+        if not cassandra_keyspace_exists(cql, cassandra_keyspace):
             return False
         try:
-            return any(done >= 2 for _v, _s, done in ledger_rows(session, cassandra_keyspace))
+            return any(done >= 2 for _v, _s, done in ledger_rows(cql, cassandra_keyspace))
         except Exception:  # the ledger table is not there yet
             return False
 
@@ -180,7 +172,7 @@ def test_a_kill_observed_only_from_outside_is_recovered(
     final = cli(env, "cassandra", "up")
     assert final.code == 0, final
     assert "Recovering: 001_many.cql: statement" in final.out
-    assert snapshot(session, cassandra_keyspace) == snapshot(session, reference_keyspace)
+    assert snapshot(cql, cassandra_keyspace) == snapshot(cql, reference_keyspace)
 
 
 DATA = (
@@ -192,7 +184,7 @@ DATA = (
 
 @pytest.mark.parametrize("answer", ["done", "retry"])
 def test_an_interrupted_data_change_stops_with_the_two_commands_and_either_one_finishes_it(
-    cassandra_server, cassandra_keyspace, session, tmp_path, answer
+    cassandra_server, cassandra_keyspace, cql, tmp_path, answer
 ):
     directory = tmp_path / "cql"
     directory.mkdir()
@@ -206,7 +198,7 @@ def test_an_interrupted_data_change_stops_with_the_two_commands_and_either_one_f
     assert "interrupted at statement 2, and whether it took effect cannot be read" in stopped.err
     assert "harness cassandra up --retry-failed" in stopped.err
     assert "harness cassandra resolve 001 --done" in stopped.err
-    assert ledger_rows(session, cassandra_keyspace) == [("001", "running", 1)], "nothing changed"
+    assert ledger_rows(cql, cassandra_keyspace) == [("001", "running", 1)], "nothing changed"
 
     if answer == "done":
         resolved = cli(env, "cassandra", "resolve", "001", "--done")
@@ -216,9 +208,9 @@ def test_an_interrupted_data_change_stops_with_the_two_commands_and_either_one_f
         finished = cli(env, "cassandra", "up", "--retry-failed")
     assert finished.code == 0, finished
     assert f"Resuming: 001_many.cql at statement {3 if answer == 'done' else 2}" in finished.out
-    count = session.execute(f'SELECT n FROM "{cassandra_keyspace}".counts WHERE id = 1').one()
+    count = cql.execute(f'SELECT n FROM "{cassandra_keyspace}".counts WHERE id = 1').one()
     assert count.n == 1, "the data change ran exactly once"
-    assert ledger_rows(session, cassandra_keyspace) == [("001", "applied", 3)]
+    assert ledger_rows(cql, cassandra_keyspace) == [("001", "applied", 3)]
 
 
 def test_status_tells_an_interrupted_migration_from_a_failed_one(cassandra_server, cassandra_keyspace, tmp_path):
