@@ -80,11 +80,7 @@ def render(
     import helm_python
 
     helm_python.validate_release_name(release)
-    values: dict[str, Any] = {}
-    for file in value_files:
-        values = deep_merge(values, helm_python.values_from_yaml(file.read_text(encoding="utf-8")))
-    for expression in sets:
-        values = deep_merge(values, helm_python.parse_set_string(expression))
+    values = _user_values(value_files, sets)
     with helm_python.Chart.load(chart_dir) as chart:
         merged = chart.merge_values(values)
         chart.validate_schema(merged)
@@ -94,7 +90,8 @@ def render(
     return to_stream(manifests)
 
 
-def _merged_values(value_files: Sequence[Path], sets: Sequence[str], chart_dir: Path) -> dict[str, Any]:
+def _user_values(value_files: Sequence[Path], sets: Sequence[str]) -> dict[str, Any]:
+    """The user's values in Helm's order: -f files as given, then every --set."""
     import helm_python
 
     values: dict[str, Any] = {}
@@ -102,6 +99,13 @@ def _merged_values(value_files: Sequence[Path], sets: Sequence[str], chart_dir: 
         values = deep_merge(values, helm_python.values_from_yaml(file.read_text(encoding="utf-8")))
     for expression in sets:
         values = deep_merge(values, helm_python.parse_set_string(expression))
+    return values
+
+
+def _merged_values(value_files: Sequence[Path], sets: Sequence[str], chart_dir: Path) -> dict[str, Any]:
+    import helm_python
+
+    values = _user_values(value_files, sets)
     with helm_python.Chart.load(chart_dir) as chart:
         merged: dict[str, Any] = chart.merge_values(values)
         chart.validate_schema(merged)
