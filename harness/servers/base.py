@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,22 @@ class NodesHandle(Protocol):
     """A handle that can name its node processes (the local Cassandra providers)."""
 
     def node_processes(self) -> list[NodeProcessInfo]: ...
+
+
+Started = TypeVar("Started", PostgresServer, CassandraServer)
+
+
+class Provider(Generic[Started]):
+    """A server that ``with provider as server:`` starts, and stops again whatever happens inside."""
+
+    def start(self) -> Started:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Started:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

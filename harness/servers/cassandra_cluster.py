@@ -21,11 +21,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from harness.errors import ServerError
-from harness.servers.base import CassandraServer, NodeProcessInfo
+from harness.servers.base import CassandraServer, NodeProcessInfo, Provider
 from harness.servers.cassandra_config import NON_SEED_PROPERTIES, NodeConfig, cluster_configs, parse_dcs
 from harness.servers.cassandra_dist import CASSANDRA_VERSION
 from harness.servers.cassandra_node import BindFailed, ExitedWithArchive, NodeProcess, Runtime, ignore, stage_clock
@@ -50,7 +49,7 @@ class _Member:
         return self.process.cfg
 
 
-class LocalCassandraCluster:
+class LocalCassandraCluster(Provider[CassandraServer]):
     """Start, check and stop a throwaway local Cassandra cluster; a context manager returning CassandraServer.
 
     ``dcs`` is a datacenter spec such as ``"dc1:2,dc2:1"`` (None: all nodes in ``datacenter1``). The returned
@@ -110,17 +109,6 @@ class LocalCassandraCluster:
         if not values or any(v is None for v in values):
             return None
         return sum(v for v in values if v is not None) / 1024
-
-    def __enter__(self) -> CassandraServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ---------------------------------------------------------------- start
 

@@ -15,10 +15,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 
 from harness.errors import ServerError
-from harness.servers.base import CassandraServer, NodeProcessInfo
+from harness.servers.base import CassandraServer, NodeProcessInfo, Provider
 
 # Re-exported: the image build (docker/cassandra/render_config.py) and older callers read these from here.
 from harness.servers.cassandra_config import (
@@ -60,7 +59,7 @@ __all__ = [
 ]
 
 
-class LocalCassandra:
+class LocalCassandra(Provider[CassandraServer]):
     """Start, probe and stop one throwaway Cassandra node; a context manager returning CassandraServer.
 
     ``cds=True`` keeps an AppCDS archive of Cassandra's classes in the cache (written by the first
@@ -117,17 +116,6 @@ class LocalCassandra:
         """The JVM's peak resident memory (VmHWM) so far."""
         kib = self._node.peak_rss_kib() if self._node is not None else None
         return None if kib is None else kib / 1024
-
-    def __enter__(self) -> CassandraServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> CassandraServer:
         """Launch the JVM and return once a CQL query has been answered; ServerError otherwise."""

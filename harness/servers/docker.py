@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ServerError
-from harness.servers.base import CassandraServer, PostgresServer
+from harness.servers.base import CassandraServer, PostgresServer, Provider
 from harness.servers.docker_config import (
     CASSANDRA_DATACENTER,
     CASSANDRA_HEAP,
@@ -265,7 +265,7 @@ def _wait(
         time.sleep(0.2)
 
 
-class DockerPostgres:
+class DockerPostgres(Provider[PostgresServer]):
     """A throwaway PostgreSQL container; ``start()`` returns once ``SHOW server_version`` answered."""
 
     def __init__(
@@ -303,12 +303,6 @@ class DockerPostgres:
         self._container.stop()
         self.info = None
 
-    def __enter__(self) -> PostgresServer:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
 
 def _postgres_version(url: str) -> str | None:
     """``SHOW server_version``; None while the container does not accept connections yet."""
@@ -322,7 +316,7 @@ def _postgres_version(url: str) -> str | None:
         return None
 
 
-class DockerCassandra:
+class DockerCassandra(Provider[CassandraServer]):
     """A throwaway Cassandra container; ``start()`` returns once ``system.local`` answered a query."""
 
     def __init__(
@@ -366,12 +360,6 @@ class DockerCassandra:
         """Remove the container and its anonymous volumes; safe to call twice."""
         self._container.stop()
         self.info = None
-
-    def __enter__(self) -> CassandraServer:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
 
 def _cassandra_version(port: int) -> str | None:

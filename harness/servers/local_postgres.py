@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.errors import ServerError
-from harness.servers.base import PostgresServer
+from harness.servers.base import PostgresServer, Provider
 from harness.servers.certs import Certificates
 from harness.servers.procutil import child_preexec, free_port, log_tail
 
@@ -133,7 +133,7 @@ def _postgres_command(bindir: Path, data: Path, port: int, tls_args: list[str]) 
     ]
 
 
-class LocalPostgres:
+class LocalPostgres(Provider[PostgresServer]):
     """One throwaway cluster: initdb, start, and on stop kill it and delete every file."""
 
     def __init__(
@@ -263,9 +263,3 @@ class LocalPostgres:
         workdir, self.workdir = self.workdir, None
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
-
-    def __enter__(self) -> PostgresServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
