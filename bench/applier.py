@@ -39,7 +39,7 @@ from bench.common import (
     run_measured,
     run_timed,
     say,
-    verdict,
+    say_verdicts,
 )
 from harness.servers.base import CassandraServer, PostgresServer
 
@@ -464,10 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         except (BenchError, subprocess.SubprocessError) as exc:
             print(f"Error: {exc}", file=sys.stderr)
             return 2
-    for title, rows in sections:
-        for row in rows:
-            if row.target is not None:
-                say(f"{title}: {row.what}: median {row.median:.2f} -> {verdict(row.median, row.target)}")
+    say_verdicts(sections)
     return 0
 
 

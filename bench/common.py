@@ -149,3 +149,11 @@ def format_table(rows: Sequence[Row]) -> str:
 def say(message: str) -> None:
     """Progress lines go to stderr so stdout holds only the tables."""
     print(message, file=sys.stderr, flush=True)
+
+
+def say_verdicts(sections: Sequence[tuple[str, Sequence[Row]]]) -> None:
+    """One closing line per row that has a target: its median and whether it met it."""
+    for title, rows in sections:
+        for row in rows:
+            if row.target is not None:
+                say(f"{title}: {row.what}: median {row.median:.2f} -> {verdict(row.median, row.target)}")

@@ -29,7 +29,7 @@ from bench.common import (
     ratio,
     run_measured,
     say,
-    verdict,
+    say_verdicts,
 )
 
 STATUS_TARGET = 1.0
@@ -139,10 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         except (BenchError, subprocess.SubprocessError) as exc:
             print(f"Error: {exc}", file=sys.stderr)
             return 2
-    for title, rows in sections:
-        for row in rows:
-            if row.target is not None:
-                say(f"{title}: {row.what}: median {row.median:.2f} -> {verdict(row.median, row.target)}")
+    say_verdicts(sections)
     return 0
 
 
