@@ -88,6 +88,24 @@ def test_a_trial_is_undone_and_a_failed_batch_keeps_nothing(pg_conn: Any):
     assert [r["name"] for r in rows.select(items)] == ["d"]
 
 
+def test_a_failed_batch_inside_a_trial_undoes_only_its_own_rows_and_the_trial_goes_on(pg_conn: Any):
+    pg_conn.execute(ITEMS)
+    rows, items = PostgresRows(pg_conn), _pg_table(pg_conn, "items")
+    with rows.trial():
+        rows.insert(items, {"name": "a"})
+        with pytest.raises(RowError), rows.batch():  # a savepoint: the transaction is usable after the error
+            rows.insert(items, {"name": "b"})
+            rows.insert(items, {"name": "toolong"})
+        with rows.batch():
+            rows.insert(items, {"name": "c"})
+        with pytest.raises(KeyError), rows.trial():  # any exception undoes the nested scope, not only RowError
+            rows.insert(items, {"name": "d"})
+            raise KeyError("d")
+        assert sorted(str(r["name"]) for r in rows.select(items)) == ["a", "c"]
+        assert pg_conn.execute("SHOW TimeZone").fetchone()[0] == "UTC"  # the outermost trial's settings hold
+    assert rows.count(items) == 0
+
+
 def test_the_postgres_probe_names_the_value_its_column_type_refuses(pg_conn: Any):
     pg_conn.execute(ITEMS)
     rows, items = PostgresRows(pg_conn), _pg_table(pg_conn, "items")

@@ -8,7 +8,7 @@ its ctid, so tables without a primary key can be read back too.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any
 
 import psycopg
@@ -68,13 +68,17 @@ def _where(where: Mapping[str, object] | None) -> sql.Composable:
     )
 
 
-def _insert_sql(table: Table, columns: list[str]) -> sql.Composed:
+def _overriding(table: Table, columns: list[str]) -> bool:
+    """Whether a value is given for a GENERATED ALWAYS identity column (which needs OVERRIDING SYSTEM VALUE)."""
+    return any((col := table.column(c)) is not None and col.identity == "always" for c in columns)
+
+
+def _insert_sql(table: Table, columns: list[str], overriding: bool) -> sql.Composed:
     name = sql.Identifier(table.name)
     if not columns:
         return sql.SQL("INSERT INTO {} DEFAULT VALUES RETURNING ctid::text AS {}, *").format(
             name, sql.Identifier(_CTID)
         )
-    overriding = any((col := table.column(c)) is not None and col.identity == "always" for c in columns)
     return sql.SQL("INSERT INTO {} ({}){} VALUES ({}) RETURNING ctid::text AS {}, *").format(
         name,
         sql.SQL(", ").join(sql.Identifier(c) for c in columns),
@@ -85,23 +89,47 @@ def _insert_sql(table: Table, columns: list[str]) -> sql.Composed:
 
 
 class PostgresRows:
-    """Rows through one connection; ``trial``/``batch`` nest as savepoints inside an open transaction."""
+    """Rows through one connection; ``trial``/``batch`` nest as savepoints inside an open transaction.
+
+    The outermost scope is psycopg's transaction; nested ones are savepoints of our own, because psycopg's take
+    two round trips to undo (ROLLBACK TO, then RELEASE) and the fuzz undoes two or three per example.
+    """
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
         self._depth = 0
+        self._inserts: dict[tuple[str, tuple[str, ...], bool], bytes] = {}
 
     @contextmanager
     def _scope(self, *, undo: bool) -> Iterator[None]:
-        with _as_row_errors(), self.conn.transaction(force_rollback=undo):
+        outer = self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        with _as_row_errors(), self.conn.transaction(force_rollback=undo) if outer else nullcontext():
+            name = f"harness_rows_{self._depth}".encode()
+            if not outer:
+                self._command(b"SAVEPOINT " + name)
             if undo and self._depth == 0:
                 self.conn.execute("SET LOCAL TimeZone = 'UTC'")
                 self.conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
             self._depth += 1
             try:
                 yield
+            except BaseException:
+                if not outer:
+                    with suppress(psycopg.Error):  # the connection may be gone: the first error is the one to tell
+                        self._command(b"ROLLBACK TO SAVEPOINT " + name + b"; RELEASE SAVEPOINT " + name)
+                raise
             finally:
                 self._depth -= 1
+            if not outer:
+                # Two statements in one simple query: one round trip where psycopg's savepoints take two.
+                self._command(
+                    b"ROLLBACK TO SAVEPOINT " + name + b"; RELEASE SAVEPOINT " + name
+                    if undo
+                    else b"RELEASE SAVEPOINT " + name
+                )
+
+    def _command(self, command: bytes) -> None:
+        self.conn.execute(command, prepare=False)
 
     def batch(self) -> AbstractContextManager[None]:
         return self._scope(undo=False)
@@ -109,11 +137,20 @@ class PostgresRows:
     def trial(self) -> AbstractContextManager[None]:
         return self._scope(undo=True)
 
+    def _insert_query(self, table: Table, columns: list[str]) -> bytes:
+        """The INSERT for these columns, composed once (psycopg would compose it again at every call)."""
+        overriding = _overriding(table, columns)
+        key = (table.name, tuple(columns), overriding)
+        query = self._inserts.get(key)
+        if query is None:
+            query = self._inserts[key] = _insert_sql(table, columns, overriding).as_bytes(self.conn)
+        return query
+
     def insert(self, table: Table, row: Mapping[str, object], *, read_back: bool = False) -> Row:
         columns = list(row)
         params = [_value(table, c, v) for c, v in row.items()]
         with _as_row_errors(), self.conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(_insert_sql(table, columns), params)
+            cur.execute(self._insert_query(table, columns), params)
             stored = cur.fetchone()
             assert stored is not None
             ctid = stored.pop(_CTID)
