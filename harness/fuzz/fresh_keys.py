@@ -126,5 +126,6 @@ def search(run: Run) -> list[Finding]:
         findings += run.hunt(plan.name, example_strategy(plans, plan.name), bodies.valid)
         one_row = example_strategy(plans, plan.name, max_rows=1)
         for column in (*plan.partition_key, *plan.clustering):
-            findings += run.hunt(f"{plan.name} missing {column}", one_row, bodies.missing_key(plan, column))
+            label = f"{plan.name} missing {column}"
+            findings += run.hunt(label, one_row, bodies.missing_key(plan, column), structural=True)
     return findings

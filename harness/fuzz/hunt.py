@@ -6,9 +6,12 @@ returns every distinct problem of a body, up to ``MAX_FINDINGS_PER_TEST``.
 
 Profiles: ``dev`` (~20 examples per table and rule, random: each run explores new data) and ``ci``
 (~150, derandomized: a merge gate must not pass or fail by luck, and a CI failure replays identically on
-a laptop with the same profile). Both: no example database (nothing written in the work tree), no
-deadline (database latency varies), too_slow / filter_too_much health checks suppressed (rows rejected
-by CHECKs we cannot read are filtered out by design).
+a laptop with the same profile). A structural rule (NOT NULL, UNIQUE, a foreign key, a missing Cassandra key
+column) gets a tenth of that, at least 3: the row breaking it copies a key, drops a value or invents a parent,
+so the database's verdict does not depend on the rest of the row, which the valid rows' search explores with
+the whole budget; CHECK rules, whose breaking values vary, keep the whole budget too. Both profiles: no example
+database (nothing written in the work tree), no deadline (database latency varies), too_slow / filter_too_much
+health checks suppressed (rows rejected by CHECKs we cannot read are filtered out by design).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ settings.register_profile("harness-dev", max_examples=20, derandomize=False, **_
 settings.register_profile("harness-ci", max_examples=150, derandomize=True, **_COMMON)
 PROFILES = {"dev": "harness-dev", "ci": "harness-ci"}
 MAX_FINDINGS_PER_TEST = 12
+STRUCTURAL_SHARE, STRUCTURAL_MIN = 10, 3
 
 Body = Callable[[Any, st.DataObject], None]
 
@@ -50,6 +54,11 @@ def profile_settings(profile: str) -> settings:
     if profile not in PROFILES:
         raise ConfigError(f"unknown fuzz profile {profile!r}; use one of {', '.join(PROFILES)}")
     return settings.get_profile(PROFILES[profile])
+
+
+def structural_settings(config: settings) -> settings:
+    """The profile's settings with a structural rule's share of its examples."""
+    return settings(config, max_examples=max(STRUCTURAL_MIN, config.max_examples // STRUCTURAL_SHARE))
 
 
 class Problem(Exception):
@@ -72,8 +81,12 @@ class Run:
     config: settings
     known: set[str] = field(default_factory=set)
 
-    def hunt(self, label: str, strategy: st.SearchStrategy[Any], body: Body) -> list[Finding]:
-        return hunt(f"{self.prefix} {label}", strategy, body, self.config, self.known)
+    def hunt(
+        self, label: str, strategy: st.SearchStrategy[Any], body: Body, *, structural: bool = False
+    ) -> list[Finding]:
+        """Search with ``body``; ``structural``: a rule whose verdict does not depend on the row (see above)."""
+        config = structural_settings(self.config) if structural else self.config
+        return hunt(f"{self.prefix} {label}", strategy, body, config, self.known)
 
     def compare(self, plan: TablePlan, written: Row, stored: Mapping[str, object]) -> None:
         """Raise a Problem for the first written value that was read back changed."""

@@ -193,5 +193,6 @@ def search(run: Run) -> list[Finding]:
                 else:
                     strategy = example_strategy(plans, plan.name, min_rows=1, max_rows=1)
                 label = f"{plan.name} {rule.kind} {rule.name}"
-                findings += run.hunt(label, strategy, bodies.guard(bodies.broken(rule)))
+                structural = rule.kind != "check"
+                findings += run.hunt(label, strategy, bodies.guard(bodies.broken(rule)), structural=structural)
     return findings
