@@ -79,8 +79,10 @@ class LocalCassandra(Provider[CassandraServer]):
         log: Callable[[str], None] = ignore,
         tls: bool = False,
         client_auth: bool = False,
+        properties: tuple[str, ...] = (),
     ) -> None:
         self.version = version
+        self.properties = properties  # more -D options, after the built-in ones (the last of a name wins)
         self.tls = tls or client_auth  # TLS-only native port, certificates made at start (see certs.py)
         self.client_auth = client_auth  # the node also requires a client certificate signed by the same CA
         self.certificates: Certificates | None = None
@@ -141,6 +143,7 @@ class LocalCassandra(Provider[CassandraServer]):
                 heap=self.heap,
                 auth=self.auth,
                 client_tls=self._client_tls,
+                properties=self.properties,
             )
             try:
                 self.info = self._start_once(cfg)
