@@ -63,6 +63,8 @@ KEYS: tuple[Key, ...] = (
     Key("fuzz_profile", "choice", "dev", "fuzz effort: dev (quick, random) or ci (thorough, derandomized)",
         choices=("dev", "ci")),
     Key("max_file_size", "int", 10 * MiB, "largest migration file read, in bytes"),
+    Key("verify_jobs", "int", 0, "checks `harness verify` runs at once, each in a worker process on databases of "
+        "its own (0: one more than the cores; 1: one after another in the verify process)"),
     Key("pg_version", "text", None, "PostgreSQL version the lint assumes (e.g. 15.0); Squawk's own default else"),
     Key("expected_schema", "path", None, "the schema the migrations build, as a file (`harness drift "
         "--write-expected-schema`): drift uses it instead of throwaway servers, e.g. in a cluster"),

@@ -10,12 +10,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.checks.registry import applicable
+from harness.checks.registry import applicable, stores_needed
 from harness.checks.target import Project
 from harness.config import Settings
 from harness.errors import ConfigError
+from harness.registry import STORE_NAMES
 from harness.verify.report import CheckResult, line, report, write_junit
 from harness.verify.run import ServerPool, run_check
+from harness.verify.workers import jobs, run_at_once
 
 Say = Callable[[str], None]
 
@@ -52,16 +54,31 @@ def verify(settings: Settings, say: Say, *, only: list[str] | None = None) -> tu
     project = Project.load(settings)
     _header(settings, project, say)
     pool = ServerPool(settings, say)
-    results: list[CheckResult] = []
+    checks = applicable(project, only)
+    results: dict[str, CheckResult] = {}
+
+    def done(result: CheckResult) -> None:
+        results[result.name] = result
+        say(line(result))
+
     try:
-        for check in applicable(project, only):
-            result = run_check(check, project, pool)
-            results.append(result)
-            say(line(result))
+        with_databases = [c for c in checks if stores_needed(c, project)]
+        for check in checks:
+            if check not in with_databases:  # the lint: no database, here and first
+                done(run_check(check, project, pool))
+        if with_databases:
+            needed = {s for c in with_databases for s in stores_needed(c, project)}
+            fresh = pool.ready(tuple(s for s in STORE_NAMES if s in needed))
+            workers = jobs(int(settings["verify_jobs"]), len(with_databases))
+            if workers == 1:
+                for check in with_databases:
+                    done(run_check(check, project, fresh))
+            else:
+                run_at_once(with_databases, settings, fresh, workers, done)
         servers = pool.describe()
     finally:
         pool.close()
-    return results, servers
+    return [results[c.name] for c in checks], servers
 
 
 def main_verify(settings: Settings, say: Say, *, junitxml: Path | None = None, only: list[str] | None = None) -> int:

@@ -60,21 +60,20 @@ class ServerPool:
                 raise ServerUnavailable(self.errors[store]) from None
         return self.servers[store]
 
-    @contextmanager
-    def databases(self, stores: tuple[str, ...]) -> Iterator[Databases]:
+    def ready(self, stores: tuple[str, ...]) -> FreshDatabases:
+        """The servers of ``stores`` (started or found now) and the PostgreSQL template, as plain data that a
+        worker process can take; ServerUnavailable when a server cannot be had."""
         from harness.servers import janitor
 
-        with ExitStack() as scope:
-            values: dict[str, Any] = {}
-            if "postgres" in stores:
-                url = self.server("postgres").url
-                if "postgres" not in self.templates:
-                    self.templates["postgres"] = self.stack.enter_context(janitor.template_database(url))
-                values["postgres_url"] = scope.enter_context(janitor.fresh_database(url, self.templates["postgres"]))
-            if "cassandra" in stores:
-                values["cassandra"] = self.server("cassandra")
-                values["keyspace"] = scope.enter_context(janitor.fresh_keyspace(values["cassandra"]))
-            yield Databases(**values)
+        servers = {store: self.server(store) for store in stores}
+        if "postgres" in stores and "postgres" not in self.templates:
+            self.templates["postgres"] = self.stack.enter_context(janitor.template_database(servers["postgres"].url))
+        return FreshDatabases(servers, dict(self.templates))
+
+    @contextmanager
+    def databases(self, stores: tuple[str, ...]) -> Iterator[Databases]:
+        with self.ready(stores).databases(stores) as databases:
+            yield databases
 
     def describe(self) -> list[str]:
         return [f"{kind} {s.version} ({s.provider})" for kind, s in self.servers.items()]
@@ -89,7 +88,29 @@ class ServerPool:
             shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
-def run_check(check: Check, project: Project, pool: ServerPool) -> CheckResult:
+@dataclass(frozen=True)
+class FreshDatabases:
+    """Servers already had and the PostgreSQL template: each check gets a database and a keyspace of its own."""
+
+    servers: dict[str, Any]
+    templates: dict[str, str]
+
+    @contextmanager
+    def databases(self, stores: tuple[str, ...]) -> Iterator[Databases]:
+        from harness.servers import janitor
+
+        with ExitStack() as scope:
+            values: dict[str, Any] = {}
+            if "postgres" in stores:
+                url = self.servers["postgres"].url
+                values["postgres_url"] = scope.enter_context(janitor.fresh_database(url, self.templates["postgres"]))
+            if "cassandra" in stores:
+                values["cassandra"] = self.servers["cassandra"]
+                values["keyspace"] = scope.enter_context(janitor.fresh_keyspace(values["cassandra"]))
+            yield Databases(**values)
+
+
+def run_check(check: Check, project: Project, pool: ServerPool | FreshDatabases) -> CheckResult:
     """One check on fresh databases; findings are "failed", anything that kept it from running is "error"."""
     result = CheckResult(check.name, check.title, check.phase)
     started = time.monotonic()

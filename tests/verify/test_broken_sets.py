@@ -165,7 +165,8 @@ def test_strict_links_turn_the_cross_store_type_mismatch_into_an_error(pg_url, c
     assert "C events.author_id ..> PG authors.id: uuid vs integer" in str(failure.value)
 
 
-def test_verify_command_reports_a_finding_and_exits_one(postgres_server, cassandra_server, tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "0"], ids=["one-at-a-time", "all-at-once"])
+def test_verify_command_reports_a_finding_and_exits_one(postgres_server, cassandra_server, tmp_path, jobs):
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
@@ -175,8 +176,10 @@ def test_verify_command_reports_a_finding_and_exits_one(postgres_server, cassand
         "CASSANDRA_LOCAL_DC": cassandra_server.local_datacenter,
     }
     bad = materialize("type_drift", tmp_path)
+    cmd = [sys.executable, "-m", "harness.cli", "verify", "--migrations", str(bad), "--contract",
+           str(bad / "README.md"), "--verify-jobs", jobs]  # fmt: skip
     result = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "verify", "--migrations", str(bad), "--contract", str(bad / "README.md")],
+        cmd,
         env=env,
         capture_output=True,
         text=True,
@@ -186,6 +189,7 @@ def test_verify_command_reports_a_finding_and_exits_one(postgres_server, cassand
     assert "schema     contract    FAILED" in result.stdout
     assert "PG authors.name: contract string, database integer" in result.stdout
     assert "NOT verified: 7 of 8 checks passed" in result.stdout
+    assert result.stderr == ""  # nothing from the worker processes lands in the middle of the report
 
 
 def test_verify_exits_two_when_the_checks_cannot_run(tmp_path):

@@ -1,0 +1,79 @@
+"""The database checks of one verify run at once, each in a worker process on databases of its own.
+
+Most of a check's time is spent waiting for a server (Cassandra's schema changes above all), so the checks overlap
+well even on two cores. Processes, not threads: hypothesis, which the roundtrip, data and fuzz checks all use, is
+not thread-safe. Workers are spawned, not forked (the driver's threads and the servers' supervisors belong to
+this process), and load the project again from the settings.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from harness.checks.registry import BY_NAME, Check
+from harness.checks.target import Project
+from harness.config import Settings
+from harness.errors import ConfigError
+from harness.verify.report import CheckResult
+from harness.verify.run import FreshDatabases, run_check
+
+# Longest first, so that the last check to start is a short one: Cassandra's schema changes take the longest.
+ORDER = ("roundtrip-cassandra", "data-cassandra", "fuzz-cassandra", "fuzz-postgres", "roundtrip-postgres",
+         "data-postgres", "schema")  # fmt: skip
+
+_project: dict[str, Project] = {}  # this worker's project, loaded by its first check
+
+
+def jobs(setting: int, checks: int) -> int:
+    """How many checks run at once: the setting, or one more than the cores (0); never more than the checks."""
+    if setting < 0:
+        raise ConfigError(f"verify_jobs must be 0 (one more than the cores) or more, not {setting}")
+    wanted = setting or (os.cpu_count() or 1) + 1
+    return max(1, min(wanted, checks))
+
+
+def _rank(check: Check) -> int:
+    return ORDER.index(check.name) if check.name in ORDER else len(ORDER)
+
+
+def _in_worker(name: str, settings: Settings, fresh: FreshDatabases) -> CheckResult:
+    if "project" not in _project:
+        from hypothesis.errors import HypothesisDeprecationWarning
+
+        # cassandra-driver's own threads call the random module (reconnection jitter, load-balancing start points);
+        # when that happens during a draw, hypothesis blames the strategy, which uses no random module, and its
+        # multi-line warning would land in the middle of verify's report.
+        warnings.filterwarnings("ignore", "Do not use the `random` module", HypothesisDeprecationWarning)
+        _project["project"] = Project.load(settings)
+    return run_check(BY_NAME[name], _project["project"], fresh)
+
+
+def run_at_once(
+    checks: Sequence[Check],
+    settings: Settings,
+    fresh: FreshDatabases,
+    workers: int,
+    done: Callable[[CheckResult], None],
+) -> dict[str, CheckResult]:
+    """Run ``checks`` in ``workers`` processes; ``done`` hears of each result as it comes."""
+    results: dict[str, CheckResult] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_in_worker, c.name, settings, fresh): c for c in sorted(checks, key=_rank)}
+        try:
+            for future in as_completed(futures):
+                check = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # the worker died (killed, out of memory): the check could not run
+                    why = f"its worker process failed: {type(exc).__name__}: {exc}"[:500]
+                    result = CheckResult(check.name, check.title, check.phase, outcome="error", message=why)
+                results[check.name] = result
+                done(result)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return results
