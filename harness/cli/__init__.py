@@ -10,7 +10,7 @@ from typing import Any
 
 from harness import __version__, applier, commands
 from harness.cli.output import format_status, status_json
-from harness.cli.parser import area_of, build_parser
+from harness.cli.parser import area_of, build_parser, command_of
 from harness.config import Settings, load_settings, mask
 from harness.config.secrets import url_passwords
 from harness.errors import ConfigError, HarnessError
@@ -195,7 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from harness.deploy import exec_deploy
 
         exec_deploy(argv[1:])
-    parser = build_parser(only=area_of(argv))
+    area = area_of(argv)
+    parser = build_parser(only=area, command=command_of(argv, area))
     args = parser.parse_args(argv)
     if args.version:
         say(f"harness {__version__}")

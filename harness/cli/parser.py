@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,20 +75,14 @@ def _reset_help(kind: StoreKind) -> str:
     )
 
 
-def _store_parser(sub: Any, kind: StoreKind) -> None:
-    title = f"{kind.title} ({'dbmate-compatible' if kind.dump else 'versioned, tracked'})"
-    p = sub.add_parser(kind.name, help=f"migrate {title}", description=f"Apply and inspect {title} migrations.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    common = _common(kind)
-    cmds = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _new(cmds: Any, common: argparse.ArgumentParser, kind: StoreKind) -> None:
     new = cmds.add_parser("new", aliases=["n"], parents=[common], help="create a new migration file")
     new.add_argument("name", help="what the migration does, e.g. add_users_nickname")
-    up_commands: tuple[tuple[str, list[str], str], ...] = (
-        ("up", [], "create the database if missing, then apply every pending migration"),
-        ("migrate", [], "apply every pending migration (the database must exist)"),
-    )
-    for name, aliases, text in up_commands:
-        upp = cmds.add_parser(name, aliases=aliases, parents=[common], help=text)
+
+
+def _up_command(name: str, text: str) -> Callable[[Any, argparse.ArgumentParser, StoreKind], None]:
+    def build(cmds: Any, common: argparse.ArgumentParser, kind: StoreKind) -> None:
+        upp = cmds.add_parser(name, parents=[common], help=text)
         upp.add_argument("--to", help="stop after this version")
         upp.add_argument("--allow-changed", action="store_true", help="proceed although an applied file was edited")
         upp.add_argument("--allow-out-of-order", action="store_true",
@@ -97,20 +92,34 @@ def _store_parser(sub: Any, kind: StoreKind) -> None:
             action="store_true",
             help="resume a failed migration at its failed step even though the file is unchanged",
         )
+
+    return build
+
+
+def _down(cmds: Any, common: argparse.ArgumentParser, kind: StoreKind) -> None:
     dn = cmds.add_parser("down", aliases=["rollback"], parents=[common], help="roll back applied migrations")
     g = dn.add_mutually_exclusive_group()
     g.add_argument("--steps", "-s", type=int, help="how many migrations to roll back (1)")
     g.add_argument("--to", help="roll back every migration newer than this version (0 = all)")
     g.add_argument("--all", action="store_true", help="roll back every applied migration")
+
+
+def _status(cmds: Any, common: argparse.ArgumentParser, kind: StoreKind) -> None:
     st = cmds.add_parser("status", parents=[common], help="list applied, pending and failed migrations")
     st.add_argument("--exit-code", action="store_true", help="exit 1 when migrations are pending or failed")
     st.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _reset(cmds: Any, common: argparse.ArgumentParser, kind: StoreKind) -> None:
     rs = cmds.add_parser("reset", parents=[common], help=_reset_help(kind), description=_reset_help(kind))
     rs.add_argument("--yes", nargs="?", const="", metavar="TARGET",
                     help="confirm by naming the database (PostgreSQL) or keyspace (Cassandra)")  # fmt: skip
     rs.add_argument("--once", metavar="TOKEN", help="skip if a reset with this token already ran (Jobs, retries)")
     if kind.name == "postgres":
         rs.add_argument("--schema", action="append", default=[], help="another schema to empty (repeatable)")
+
+
+def _baseline(cmds: Any, common: argparse.ArgumentParser, kind: StoreKind) -> None:
     bl = cmds.add_parser(
         "baseline",
         parents=[common],
@@ -118,6 +127,9 @@ def _store_parser(sub: Any, kind: StoreKind) -> None:
     )
     bl.add_argument("--to", required=True, help="the newest version the database already has")
     bl.add_argument("--force", action="store_true", help="record the missing rows although the ledger has rows")
+
+
+def _resolve(cmds: Any, common: argparse.ArgumentParser, kind: StoreKind) -> None:
     unit = kind.progress_unit
     rv = cmds.add_parser(
         "resolve",
@@ -132,13 +144,54 @@ def _store_parser(sub: Any, kind: StoreKind) -> None:
     answer = rv.add_mutually_exclusive_group(required=True)
     answer.add_argument("--done", dest="done", action="store_true", default=None, help=f"the {unit} took effect")
     answer.add_argument("--not-done", dest="done", action="store_false", help=f"the {unit} did not take effect")
+
+
+def _wait(cmds: Any, common: argparse.ArgumentParser, kind: StoreKind) -> None:
     cmds.add_parser("wait", parents=[common], help="wait until the database accepts queries")
+
+
+def _create(cmds: Any, common: argparse.ArgumentParser, kind: StoreKind) -> None:
     cmds.add_parser("create", parents=[common], help="create the database (PostgreSQL) or keyspace (Cassandra)")
+
+
+def _drop(cmds: Any, common: argparse.ArgumentParser, kind: StoreKind) -> None:
     dr = cmds.add_parser("drop", parents=[common], help="DESTROYS DATA: drop the database or keyspace")
     dr.add_argument("--yes", nargs="?", const="", metavar="TARGET", help="confirm by naming the database or keyspace")
-    if kind.dump:
-        dp = cmds.add_parser("dump", parents=[common], help="write the schema (pg_dump) and the ledger, as dbmate")
-        dp.add_argument("--schema-file", help="output file ($DBMATE_SCHEMA_FILE, db/schema.sql; - for stdout)")
+
+
+def _dump(cmds: Any, common: argparse.ArgumentParser, kind: StoreKind) -> None:
+    dp = cmds.add_parser("dump", parents=[common], help="write the schema (pg_dump) and the ledger, as dbmate")
+    dp.add_argument("--schema-file", help="output file ($DBMATE_SCHEMA_FILE, db/schema.sql; - for stdout)")
+
+
+# Every store command, in the order of the help, by the names (aliases too) that select it.
+_STORE_COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Any, argparse.ArgumentParser, StoreKind], None]], ...] = (
+    (("new", "n"), _new),
+    (("up",), _up_command("up", "create the database if missing, then apply every pending migration")),
+    (("migrate",), _up_command("migrate", "apply every pending migration (the database must exist)")),
+    (("down", "rollback"), _down),
+    (("status",), _status),
+    (("reset",), _reset),
+    (("baseline",), _baseline),
+    (("resolve",), _resolve),
+    (("wait",), _wait),
+    (("create",), _create),
+    (("drop",), _drop),
+    (("dump",), _dump),
+)
+
+
+def _store_parser(sub: Any, kind: StoreKind, command: str | None = None) -> None:
+    """The store's commands; only ``command`` when it names one (an unknown name gets them all, for the error)."""
+    title = f"{kind.title} ({'dbmate-compatible' if kind.dump else 'versioned, tracked'})"
+    p = sub.add_parser(kind.name, help=f"migrate {title}", description=f"Apply and inspect {title} migrations.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    common = _common(kind)
+    cmds = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    known = [(names, build) for names, build in _STORE_COMMANDS if kind.dump or names != ("dump",)]
+    chosen = [build for names, build in known if command in names]
+    for build in chosen or [build for _, build in known]:
+        build(cmds, common, kind)
 
 
 def add_key_flags(parser: argparse.ArgumentParser, keys: tuple[Key, ...]) -> None:
@@ -222,9 +275,18 @@ def area_of(argv: list[str]) -> str | None:
     return None
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The whole parser, or (``only``: a store's name) just that store's commands: a store command is what a Job
-    runs, and building every subparser would cost it a noticeable part of its start-up."""
+def command_of(argv: list[str], area: str | None) -> str | None:
+    """The word after the area (`up` in `harness postgres up`): a store's command comes right after its name."""
+    if area is None or area not in argv:
+        return None
+    rest = argv[argv.index(area) + 1 :]
+    return rest[0] if rest and not rest[0].startswith("-") else None
+
+
+def build_parser(only: str | None = None, command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (``only``: a store's name) just that store's commands, or just ``command`` of them: a
+    store command is what a Job runs, and building every subparser would cost it a noticeable part of its start-up
+    (argparse copies the shared flags into each one)."""
     parser = argparse.ArgumentParser(
         prog="harness",
         description="Apply PostgreSQL (dbmate-compatible) and Cassandra migrations, and prove them on real "
@@ -236,7 +298,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="area", metavar="AREA")
     if only in STORES:
-        _store_parser(sub, STORES[only])
+        _store_parser(sub, STORES[only], command)
         return parser
     for kind in STORES.values():
         _store_parser(sub, kind)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,8 @@ class ConfigFile:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib  # only when a configuration file exists: a store command without one skips its import
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from harness.cql import Statement
 from harness.registry import store_kind
+
+if TYPE_CHECKING:
+    from harness.cql import Statement
 
 
 def sql_is_blank(text: str) -> bool:

@@ -19,11 +19,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from harness.cql import CqlSyntaxError, Statement, split_cql
 from harness.errors import MigrationFileError
 from harness.migrations.model import Migration, Section
 from harness.registry import StoreKind, store_kind
+
+if TYPE_CHECKING:
+    from harness.cql import Statement
 
 MARKER = re.compile(r"^--\s*migrate:(up|down)\b(.*)$")
 # What a human may have meant as a marker; dbmate would silently treat it as a comment.
@@ -98,6 +101,8 @@ def _parse_options(path: Path, line: int, kind: str, rest: str, store: StoreKind
 def _statements(path: Path, store: StoreKind, text: str, line: int) -> tuple[Statement, ...]:
     if store.transactional:
         return ()  # PostgreSQL gets the section as one query; the server splits it
+    from harness.cql import CqlSyntaxError, split_cql  # Cassandra only: `postgres up` does not import it
+
     try:
         return tuple(split_cql(text, first_line=line))
     except CqlSyntaxError as exc:
@@ -111,6 +116,8 @@ def _section(path: Path, store: StoreKind, text: str, line: int, options: dict[s
 def _markers(path: Path, lines: list[str], store: StoreKind) -> list[_Marker]:
     markers: list[_Marker] = []
     for number, raw in enumerate(lines, 1):
+        if not raw.lstrip().startswith("--"):
+            continue  # neither a marker nor a near miss: both start with "--" (most lines; saves two matches each)
         content = raw.rstrip("\r")
         match = MARKER.match(content)
         if match:
@@ -165,6 +172,8 @@ def _pairs(path: Path, markers: list[_Marker], store: StoreKind) -> list[tuple[_
 def _check_preamble(path: Path, text: str, first_marker: int, lines: list[str], store: StoreKind) -> None:
     """Only comments and blank lines may precede the first up marker."""
     if not store.transactional:
+        from harness.cql import CqlSyntaxError, split_cql
+
         try:
             found = split_cql("\n".join(lines[: first_marker - 1]))
         except CqlSyntaxError as exc:
@@ -243,7 +252,7 @@ def sections(path: Path, text: str, store: StoreKind) -> tuple[tuple[Section, ..
 def parse_migration(path: Path, store: str, data: bytes | None = None) -> Migration:
     """Parse one file (`data` overrides reading it); raise MigrationFileError naming file, line and fix."""
     kind = store_kind(store)
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)  # Path(a Path) parses it again
     name = file_name_pattern(kind).match(path.name)
     if not name:
         raise MigrationFileError(path, None, bad_name_message(kind))

@@ -124,22 +124,24 @@ class PostgresStore:
         return Ledger(self._schema, self.table_name)
 
     def ensure_ledger(self) -> None:
-        for statement in self.ledger.create():
-            self.conn.execute(statement)
+        """Every statement in one simple query: one round trip (and one transaction) instead of one each."""
+        self.conn.execute(sql.SQL(";\n").join(self.ledger.create()))
 
-    def _table_exists(self, name: str) -> bool:
-        row = self.conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = %s AND tablename = %s)", (self._schema, name)
-        ).fetchone()
-        return bool(row and row[0])
+    def _tables_present(self, names: Sequence[str]) -> set[str]:
+        """Which of ``names`` exist in the ledger's schema, in one round trip."""
+        rows = self.conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename = ANY(%s)", (self._schema, list(names))
+        ).fetchall()
+        return {str(row[0]) for row in rows}
 
     def ledger_exists(self) -> bool:
-        return self._table_exists(self.table_name)
+        return self.table_name in self._tables_present([self.table_name])
 
     def applied(self) -> list[AppliedMigration]:
-        if not self.ledger_exists():
+        present = self._tables_present([self.table_name, META_TABLE])
+        if self.table_name not in present:
             return []
-        rows = self.conn.execute(self.ledger.select(self._table_exists(META_TABLE))).fetchall()
+        rows = self.conn.execute(self.ledger.select(META_TABLE in present)).fetchall()
         records = []
         for version, checksum, applied_at, filename, status, done, done_hash, error, in_ledger in rows:
             interrupted = status in (RUNNING, STARTED, STOPPED) and not in_ledger
