@@ -36,7 +36,8 @@ def report(results: list[CheckResult], servers: list[str], started: float, say: 
     phases: dict[str, float] = {"setup": sum(r.setup_seconds for r in results)}
     for r in results:
         phases[r.phase] = phases.get(r.phase, 0.0) + r.seconds
-    say("time: " + ", ".join(f"{k} {v:.1f}s" for k, v in phases.items()) + " (setup: server start, fresh databases)")
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in phases.items())
+    say(f"time: {timing} (each check's own time, summed per phase; setup: servers, fresh databases)")
     failures = [r for r in results if r.outcome != "passed"]
     notes = [n for r in results for n in r.notes]
     for r in failures:
