@@ -32,8 +32,14 @@ def jobs(setting: int, checks: int) -> int:
     """How many checks run at once: the setting, or one more than the cores (0); never more than the checks."""
     if setting < 0:
         raise ConfigError(f"verify_jobs must be 0 (one more than the cores) or more, not {setting}")
-    wanted = setting or (os.cpu_count() or 1) + 1
+    wanted = setting or _cores() + 1
     return max(1, min(wanted, checks))
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's cpuset, not the host's count, where the OS says)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def _rank(check: Check) -> int:
