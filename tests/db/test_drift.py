@@ -294,7 +294,9 @@ def test_a_read_only_store_takes_no_lock_and_the_server_refuses_its_writes(pg_ap
     try:
         assert [r.version for r in store.applied()] == ["1", "2"]
         with store.lock(lambda _m: None):
-            locks = pg_conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
+            # advisory locks are per database, and other workers' tests lock theirs on the same server
+            locks = pg_conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND "
+                                    "database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                                     (ADVISORY_LOCK_KEY,)).fetchone()  # fmt: skip
             assert locks == (0,)
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):

@@ -109,11 +109,16 @@ def test_an_interrupted_run_leaves_no_server_process_or_directory(example_projec
         port = _port(json.loads((out / "ready.json").read_text())["url"])
         assert _port_open(port)
         os.kill(proc.pid, sig)
-        proc.wait(timeout=60)
+        try:  # read while waiting: a child blocked on a full pipe would never exit (subprocess's warning on wait())
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output, _ = proc.communicate()
+            pytest.fail(f"the nested run did not end within 60 s of {sig.name}; its output:\n{output[-3000:]}")
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+            proc.communicate()
     scratch = Path(isolated_env["TMPDIR"])
     assert _wait_until(lambda: not _port_open(port) and _leftovers(scratch) == [], 30), (
         f"left behind: port open={_port_open(port)}, files={_leftovers(scratch)}"
