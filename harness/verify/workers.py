@@ -25,7 +25,7 @@ from harness.verify.run import FreshDatabases, run_check
 ORDER = ("roundtrip-cassandra", "data-cassandra", "fuzz-cassandra", "fuzz-postgres", "roundtrip-postgres",
          "data-postgres", "schema")  # fmt: skip
 
-_project: dict[str, Project] = {}  # this worker's project, loaded by its first check
+_project: dict[str, Project] = {}  # this worker's project, loaded when the worker starts
 
 
 def jobs(setting: int, checks: int) -> int:
@@ -46,15 +46,18 @@ def _rank(check: Check) -> int:
     return ORDER.index(check.name) if check.name in ORDER else len(ORDER)
 
 
-def _in_worker(name: str, settings: Settings, fresh: FreshDatabases) -> CheckResult:
-    if "project" not in _project:
-        from hypothesis.errors import HypothesisDeprecationWarning
+def _start_worker(settings: Settings) -> None:
+    """Once per worker process: its project, and quiet about a warning that is not ours."""
+    from hypothesis.errors import HypothesisDeprecationWarning
 
-        # cassandra-driver's own threads call the random module (reconnection jitter, load-balancing start points);
-        # when that happens during a draw, hypothesis blames the strategy, which uses no random module, and its
-        # multi-line warning would land in the middle of verify's report.
-        warnings.filterwarnings("ignore", "Do not use the `random` module", HypothesisDeprecationWarning)
-        _project["project"] = Project.load(settings)
+    # cassandra-driver's own threads call the random module (reconnection jitter, load-balancing start points);
+    # when that happens during a draw, hypothesis blames the strategy, which uses no random module, and its
+    # multi-line warning would land in the middle of verify's report.
+    warnings.filterwarnings("ignore", "Do not use the `random` module", HypothesisDeprecationWarning)
+    _project["project"] = Project.load(settings)
+
+
+def _in_worker(name: str, fresh: FreshDatabases) -> CheckResult:
     return run_check(BY_NAME[name], _project["project"], fresh)
 
 
@@ -64,11 +67,11 @@ def run_at_once(
     fresh: FreshDatabases,
     workers: int,
     done: Callable[[CheckResult], None],
-) -> dict[str, CheckResult]:
+) -> None:
     """Run ``checks`` in ``workers`` processes; ``done`` hears of each result as it comes."""
-    results: dict[str, CheckResult] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_in_worker, c.name, settings, fresh): c for c in sorted(checks, key=_rank)}
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_start_worker, initargs=(settings,)) as pool:
+        futures = {pool.submit(_in_worker, c.name, fresh): c for c in sorted(checks, key=_rank)}
         try:
             for future in as_completed(futures):
                 check = futures[future]
@@ -77,9 +80,7 @@ def run_at_once(
                 except Exception as exc:  # the worker died (killed, out of memory): the check could not run
                     why = f"its worker process failed: {type(exc).__name__}: {exc}"[:500]
                     result = CheckResult(check.name, check.title, check.phase, outcome="error", message=why)
-                results[check.name] = result
                 done(result)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-    return results
