@@ -105,6 +105,8 @@ class PostgresRows:
         outer = self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         with _as_row_errors(), self.conn.transaction(force_rollback=undo) if outer else nullcontext():
             name = f"harness_rows_{self._depth}".encode()
+            # Two statements in one simple query: one round trip where psycopg's savepoints take two.
+            back = b"ROLLBACK TO SAVEPOINT " + name + b"; RELEASE SAVEPOINT " + name
             if not outer:
                 self._command(b"SAVEPOINT " + name)
             if undo and self._depth == 0:
@@ -116,17 +118,12 @@ class PostgresRows:
             except BaseException:
                 if not outer:
                     with suppress(psycopg.Error):  # the connection may be gone: the first error is the one to tell
-                        self._command(b"ROLLBACK TO SAVEPOINT " + name + b"; RELEASE SAVEPOINT " + name)
+                        self._command(back)
                 raise
             finally:
                 self._depth -= 1
             if not outer:
-                # Two statements in one simple query: one round trip where psycopg's savepoints take two.
-                self._command(
-                    b"ROLLBACK TO SAVEPOINT " + name + b"; RELEASE SAVEPOINT " + name
-                    if undo
-                    else b"RELEASE SAVEPOINT " + name
-                )
+                self._command(back if undo else b"RELEASE SAVEPOINT " + name)
 
     def _command(self, command: bytes) -> None:
         self.conn.execute(command, prepare=False)
