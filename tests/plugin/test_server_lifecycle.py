@@ -99,7 +99,7 @@ def test_an_interrupted_run_leaves_no_server_process_or_directory(example_projec
     proc = subprocess.Popen(
         pytest_command("-q", "-s"),
         cwd=project,
-        env={**isolated_env, "OUT_DIR": str(out)},
+        env={**isolated_env, "OUT_DIR": str(out), "PYTHONFAULTHANDLER": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -112,9 +112,13 @@ def test_an_interrupted_run_leaves_no_server_process_or_directory(example_projec
         try:  # read while waiting: a child blocked on a full pipe would never exit (subprocess's warning on wait())
             proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            output, _ = proc.communicate()
-            pytest.fail(f"the nested run did not end within 60 s of {sig.name}; its output:\n{output[-3000:]}")
+            proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER prints every thread's stack: where it hangs
+            try:
+                output, _ = proc.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                output, _ = proc.communicate()
+            pytest.fail(f"the nested run did not end within 60 s of {sig.name}; its output:\n{output[-6000:]}")
     finally:
         if proc.poll() is None:
             proc.kill()
