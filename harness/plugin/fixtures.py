@@ -18,6 +18,7 @@ from harness.servers.base import CassandraServer, PostgresServer
 
 if TYPE_CHECKING:
     from harness.runner import MigrationRunner
+    from harness.servers.janitor import KeyspaceDropper
 
 
 @pytest.fixture(scope="session")
@@ -86,13 +87,28 @@ def pg_conn(pg_url: str) -> Iterator[Any]:
         yield conn
 
 
-@pytest.fixture
-def cassandra_keyspace(cassandra_server: CassandraServer, pytestconfig: pytest.Config) -> Iterator[str]:
-    """A keyspace name of this test's own (not created: the applier creates it); dropped afterwards."""
-    from harness.servers.janitor import fresh_keyspace
+@pytest.fixture(scope="session")
+def harness_keyspace_dropper(cassandra_server: CassandraServer) -> Iterator[KeyspaceDropper]:
+    """Drops the keyspaces of finished tests (this worker's), each while the next test runs; waits at the end."""
+    from harness.servers.janitor import KeyspaceDropper
 
-    with fresh_keyspace(cassandra_server, worker_id(pytestconfig)) as name:
-        yield name
+    dropper = KeyspaceDropper(cassandra_server)
+    try:
+        yield dropper
+    finally:
+        dropper.close()
+
+
+@pytest.fixture
+def cassandra_keyspace(harness_keyspace_dropper: KeyspaceDropper, pytestconfig: pytest.Config) -> Iterator[str]:
+    """A keyspace name of this test's own (not created: the applier creates it); dropped afterwards. The previous
+    test's keyspace is gone before this test starts, so no test's Cassandra work overlaps a drop of this worker."""
+    from harness.servers.janitor import unique_name
+
+    harness_keyspace_dropper.wait()
+    name = unique_name("t", worker_id(pytestconfig))
+    yield name
+    harness_keyspace_dropper.drop_later(name)
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from harness.errors import ServerError
 from harness.servers.base import CassandraServer, PostgresServer
+from harness.servers.janitor import KeyspaceDropper
 
 pytestmark = pytest.mark.smoke
 
@@ -51,3 +53,37 @@ def test_each_test_gets_its_own_cassandra_keyspace(cassandra_session, writer):
     cassandra_session.execute("CREATE TABLE shared_name (k int PRIMARY KEY, writer text)")
     cassandra_session.execute("INSERT INTO shared_name (k, writer) VALUES (1, %s)", (writer,))
     assert [r.writer for r in cassandra_session.execute("SELECT writer FROM shared_name")] == [writer]
+
+
+def _keyspace_names(session) -> set[str]:
+    return {r.keyspace_name for r in session.execute("SELECT keyspace_name FROM system_schema.keyspaces")}
+
+
+@pytest.mark.cassandra
+def test_a_handed_over_keyspace_is_gone_once_the_dropper_has_waited(cassandra_server, cassandra_session):
+    dropper = KeyspaceDropper(cassandra_server)
+    try:
+        for name in ("handed_over_1", "handed_over_2"):
+            cassandra_session.execute(
+                f"CREATE KEYSPACE {name} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"
+            )
+            cassandra_session.execute(f"CREATE TABLE {name}.t (k int PRIMARY KEY)")
+        dropper.drop_later("handed_over_1")
+        dropper.drop_later("handed_over_2")  # waits for the first: one drop in flight
+        assert "handed_over_1" not in _keyspace_names(cassandra_session)
+        dropper.wait()
+        assert not {"handed_over_1", "handed_over_2"} & _keyspace_names(cassandra_session)
+    finally:
+        dropper.close()
+
+
+@pytest.mark.cassandra
+def test_a_drop_that_fails_in_the_background_is_raised_naming_the_keyspace(cassandra_server):
+    dropper = KeyspaceDropper(cassandra_server)
+    try:
+        dropper.drop_later("system")  # Cassandra refuses to drop a system keyspace
+        with pytest.raises(ServerError, match=r"dropping the test keyspace system failed"):
+            dropper.wait()
+        dropper.wait()  # reported once: nothing is in flight any more
+    finally:
+        dropper.close()

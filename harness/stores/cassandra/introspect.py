@@ -35,8 +35,11 @@ _T = TypeVar("_T")
 
 
 def _rows(session: Session, cql: str, keyspace: str) -> list[dict[str, Any]]:
+    return _dicts(session.execute(cql, (keyspace,)))
+
+
+def _dicts(result: Any) -> list[dict[str, Any]]:
     """Rows as dicts whatever row factory the session uses (tuples, named tuples or dicts)."""
-    result = session.execute(cql, (keyspace,))
     names = list(getattr(result, "column_names", None) or [])
     out: list[dict[str, Any]] = []
     for row in result:
@@ -95,11 +98,13 @@ _SYSTEM_TABLES = ("keyspaces", "tables", "columns", "indexes", "views", "types",
 
 
 def _read_system_schema(session: Session, keyspace: str) -> dict[str, list[dict[str, Any]]]:
-    """One query per system_schema table, filtered by keyspace: a fixed handful however many tables there are."""
-    return {
-        name: _rows(session, f"SELECT * FROM system_schema.{name} WHERE keyspace_name = %s", keyspace)
+    """One query per system_schema table, filtered by keyspace: a fixed handful however many tables there are, sent
+    together (a snapshot runs before and after every migration, and one round trip after another cost 3x more)."""
+    sent = {
+        name: session.execute_async(f"SELECT * FROM system_schema.{name} WHERE keyspace_name = %s", (keyspace,))
         for name in _SYSTEM_TABLES
     }
+    return {name: _dicts(future.result()) for name, future in sent.items()}
 
 
 def _by_table(rows: Iterable[Mapping[str, Any]], build: Callable[[Mapping[str, Any]], _T]) -> dict[str, list[_T]]:
