@@ -13,19 +13,18 @@ HARNESS_VARS = (
     "HARNESS_RUN_DIR",
     "HARNESS_RUN_OWNER",
     "DATABASE_URL",
-    "CASSANDRA_HOSTS",
-    "CASSANDRA_HOST",
-    "CASSANDRA_PORT",
     "PYTEST_XDIST_WORKER",
     "PYTEST_XDIST_WORKER_COUNT",
     "PYTEST_ADDOPTS",
 )
+# Servers given to the outer run (a shell that sourced `harness servers up`, say): the nested run must start its own.
+SERVER_PREFIXES = ("HARNESS_PG_URL", "HARNESS_CASSANDRA_", "CASSANDRA_")
 
 
 @pytest.fixture
 def isolated_env(tmp_path: Path) -> dict[str, str]:
     """An environment in which a nested run starts servers of its own, with temporary files under tmp_path/tmp."""
-    env = {k: v for k, v in os.environ.items() if k not in HARNESS_VARS}
+    env = {k: v for k, v in os.environ.items() if k not in HARNESS_VARS and not k.startswith(SERVER_PREFIXES)}
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     for part in [scratch, *scratch.parents]:  # let an unprivileged PostgreSQL reach it when we run as root
