@@ -55,6 +55,8 @@ class CassandraSettings:
     ssl_cert: str | None = None
     ssl_key: str | None = field(default=None, repr=False)
     ssl_hostname_check: bool = True
+    # A keyspace the store creates skips the commit log when False: only for throwaway keyspaces (see checks.target).
+    durable_writes: bool = True
 
     def require(self) -> CassandraSettings:
         if not self.keyspace:

@@ -1,5 +1,5 @@
-"""The Cassandra ledger on a real server: writes carry the server's time whatever the client's clock says, and a
-ledger longer than a page is read page by page, whole."""
+"""The Cassandra ledger on a real server: writes carry the server's time whatever the client's clock says, a
+ledger longer than a page is read page by page, whole, and only a check's throwaway keyspace skips the commit log."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from harness import applier
+from harness.checks.target import Databases, Project, Target
 from harness.migrations import discover
 from harness.servers.base import CassandraServer
 from harness.stores.cassandra.store import LEDGER, LOCK_NAME, LOCK_TABLE, CassandraStore
@@ -98,3 +99,25 @@ def test_a_ledger_longer_than_one_page_is_read_page_by_page_and_whole(
         paged.close()
     assert sorted(versions) == [f"{i:03d}" for i in range(1, 121)]
     assert sizes == [50], "the first page holds 50 rows; the rest came in further pages"
+
+
+def _durable_writes(cql: Any, keyspace: str) -> bool:
+    row = cql.execute("SELECT durable_writes FROM system_schema.keyspaces WHERE keyspace_name = %s", (keyspace,)).one()
+    return bool(row.durable_writes)
+
+
+def test_the_applier_creates_a_durable_keyspace_and_a_checks_throwaway_keyspace_skips_the_commit_log(
+    cassandra_server, cql, harness_keyspace_dropper
+):
+    names = {"applier": f"durable_{time.monotonic_ns()}", "check": f"throwaway_{time.monotonic_ns()}"}
+    check = Target(Project(migrations={}), Databases(cassandra=cassandra_server, keyspace=names["check"]))
+    opened = {"applier": CassandraStore(cassandra_server, names["applier"]), "check": check.store("cassandra")}
+    try:
+        for store in opened.values():
+            store.ensure_ledger()
+        assert _durable_writes(cql, names["applier"]) is True
+        assert _durable_writes(cql, names["check"]) is False
+    finally:
+        for name, store in opened.items():
+            store.close()
+            harness_keyspace_dropper.drop_later(names[name])

@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 # A shell starts its background jobs with SIGINT ignored, and Python then keeps it ignored (it installs its
 # KeyboardInterrupt handler only over the default action): a gate run started with `&` would make a nested run deaf
 # to Ctrl-C. The nested run starts as from a terminal: SIGINT back to its default, then the same process (pid) execs.

@@ -85,11 +85,13 @@ class CassandraStore:
         read_only: bool = False,
         agreement_timeout: float = 30.0,
         ledger_page: int = LEDGER_PAGE,
+        durable_writes: bool = True,
     ) -> None:
         self.server = server
         self.keyspace = keyspace
         self.qks = quote(keyspace)
         self.replication = replication or Replication()
+        self.durable_writes = durable_writes
         self.read_only = read_only
         self.use_lock = lock and not read_only  # the lease is a write
         self.create_keyspace = create_keyspace and not read_only
@@ -167,7 +169,8 @@ class CassandraStore:
         if not self.keyspace_exists():
             if not self.create_keyspace:
                 raise StoreError(f"keyspace {self.keyspace} does not exist on {self.describe()}")
-            self._ddl(f"CREATE KEYSPACE IF NOT EXISTS {self.qks} WITH replication = {self.replication.cql()}")
+            durable = "" if self.durable_writes else " AND durable_writes = false"
+            self._ddl(f"CREATE KEYSPACE IF NOT EXISTS {self.qks} WITH replication = {self.replication.cql()}{durable}")
         else:
             self.agreement.await_agreement(self.describe(), f"finding keyspace {self.keyspace}")
         table_id = uuid.uuid5(uuid.NAMESPACE_URL, f"harness:cassandra:{self.keyspace}.{LOCK_TABLE}")
@@ -424,4 +427,5 @@ def open_cassandra(
         lock_timeout=settings.lock_timeout,
         read_only=read_only,
         agreement_timeout=settings.agreement_timeout,
+        durable_writes=settings.durable_writes,
     )
