@@ -123,7 +123,7 @@ def _cassandra(db: Databases) -> CassandraSettings:
     if db.cassandra is None or not db.keyspace:
         raise ConfigError("this check needs a Cassandra keyspace")
     # A check's keyspace is thrown away: its rows skip the commit log. Every DROP TABLE flushes each table that has
-    # rows in the commit log, and checks write rows to every table of the history (100 + 50 migrations: 20% faster).
+    # rows in the commit log, and the checks write rows to every table of the history (README, Performance).
     return cassandra_settings(db.cassandra, db.keyspace, durable_writes=False)
 
 

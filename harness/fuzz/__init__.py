@@ -10,6 +10,7 @@ One job per module, lowest first:
 - ``strategies``: hypothesis strategies for valid rows, rule-breaking values and foreign-key-closed examples.
 - ``hunt``, ``transactional``, ``fresh_keys``, ``engine``: the search itself (``engine.fuzz`` is the entry).
 - ``generated``: deterministic draws of rows that are kept (the data check, the migration runner).
+- ``quiet``: the one hypothesis warning that is about the database driver, not us, silenced where we draw.
 
 Nothing here imports a database driver; only ``strategies``, ``generated`` and the search import hypothesis, so the
 modules below them (and this package) import in an install without the test extras.

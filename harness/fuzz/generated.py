@@ -22,6 +22,7 @@ from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 from harness.errors import HarnessError
 from harness.fuzz.plan import ColumnPlan, Example, Ref, Row, TablePlan, ancestors
+from harness.fuzz.quiet import driver_random_ignored
 from harness.fuzz.strategies import value_strategy
 from harness.schema.model import Table
 from harness.stores.base import RowError, Rows
@@ -56,7 +57,8 @@ def draw(strategy: st.SearchStrategy[T], seed: int) -> T:
         seen.append(value)
 
     try:
-        collect()
+        with driver_random_ignored():
+            collect()
     except (Unsatisfiable, FailedHealthCheck) as exc:
         raise GenerationError(f"no rows fitting the schema could be generated ({type(exc).__name__})") from None
     if not seen:

@@ -27,6 +27,7 @@ from hypothesis.errors import FailedHealthCheck, Flaky, Unsatisfiable
 from harness.errors import ConfigError
 from harness.fuzz.compare import first_difference, show
 from harness.fuzz.plan import Ref, Row, TablePlan
+from harness.fuzz.quiet import driver_random_ignored
 from harness.schema.compare import Finding
 from harness.schema.model import Table
 from harness.stores.base import Rows
@@ -128,7 +129,8 @@ def hunt(label: str, strategy: st.SearchStrategy[Any], body: Body, config: setti
                     raise
 
         try:
-            prop()
+            with driver_random_ignored():
+                prop()
             return found
         except (Unsatisfiable, FailedHealthCheck) as exc:
             msg = f"{label}: no valid example could be generated ({type(exc).__name__}); the fuzz skipped it"

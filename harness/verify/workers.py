@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -47,13 +46,7 @@ def _rank(check: Check) -> int:
 
 
 def _start_worker(settings: Settings) -> None:
-    """Once per worker process: its project, and quiet about a warning that is not ours."""
-    from hypothesis.errors import HypothesisDeprecationWarning
-
-    # cassandra-driver's own threads call the random module (reconnection jitter, load-balancing start points);
-    # when that happens during a draw, hypothesis blames the strategy, which uses no random module, and its
-    # multi-line warning would land in the middle of verify's report.
-    warnings.filterwarnings("ignore", "Do not use the `random` module", HypothesisDeprecationWarning)
+    """Once per worker process: its project."""
     _project["project"] = Project.load(settings)
 
 
