@@ -99,7 +99,7 @@ _SYSTEM_TABLES = ("keyspaces", "tables", "columns", "indexes", "views", "types",
 
 def _read_system_schema(session: Session, keyspace: str) -> dict[str, list[dict[str, Any]]]:
     """One query per system_schema table, filtered by keyspace: a fixed handful however many tables there are, sent
-    together (a snapshot runs before and after every migration, and one round trip after another cost 3x more)."""
+    together (a snapshot runs before and after every migration; one query after another took about twice as long)."""
     sent = {
         name: session.execute_async(f"SELECT * FROM system_schema.{name} WHERE keyspace_name = %s", (keyspace,))
         for name in _SYSTEM_TABLES
