@@ -6,7 +6,7 @@ import pytest
 
 from harness.errors import ServerError
 from harness.servers.base import CassandraServer, PostgresServer
-from harness.servers.janitor import KeyspaceDropper
+from harness.servers.janitor import KeyspaceDropper, unique_name
 
 pytestmark = pytest.mark.smoke
 
@@ -62,17 +62,18 @@ def _keyspace_names(session) -> set[str]:
 @pytest.mark.cassandra
 def test_a_handed_over_keyspace_is_gone_once_the_dropper_has_waited(cassandra_server, cassandra_session):
     dropper = KeyspaceDropper(cassandra_server)
+    first, second = unique_name("handed_over"), unique_name("handed_over")
     try:
-        for name in ("handed_over_1", "handed_over_2"):
+        for name in (first, second):
             cassandra_session.execute(
                 f"CREATE KEYSPACE {name} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"
             )
             cassandra_session.execute(f"CREATE TABLE {name}.t (k int PRIMARY KEY)")
-        dropper.drop_later("handed_over_1")
-        dropper.drop_later("handed_over_2")  # waits for the first: one drop in flight
-        assert "handed_over_1" not in _keyspace_names(cassandra_session)
+        dropper.drop_later(first)
+        dropper.drop_later(second)  # waits for the first: one drop in flight
+        assert first not in _keyspace_names(cassandra_session)
         dropper.wait()
-        assert not {"handed_over_1", "handed_over_2"} & _keyspace_names(cassandra_session)
+        assert not {first, second} & _keyspace_names(cassandra_session)
     finally:
         dropper.close()
 
