@@ -6,6 +6,7 @@ import re
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -290,6 +291,46 @@ def test_a_lease_renewed_past_its_ttl_keeps_its_owner_and_is_released(
         holder.close()
     left = cql.execute(f'SELECT owner FROM "{cassandra_keyspace}".{LOCK_TABLE} WHERE name = %s', (LOCK_NAME,)).one()
     assert left is None, "the release must delete the whole row"
+
+
+@pytest.mark.parametrize("renewals", ["stalled", "on time"])
+def test_a_ledger_write_failing_after_the_lease_ran_out_reports_the_lost_lease_with_the_write_error(
+    cs_env, cassandra_server, cassandra_keyspace, cql, renewals
+):
+    """A cluster that stalls during a ledger write stalls the renewals too: the lost lease is the report (the write's
+    error its detail), whichever of the two the applier sees first; with the lease held, the write's error alone."""
+    from harness.errors import LockError, StoreError
+    from harness.migrations import discover
+    from harness.stores.cassandra.store import LEDGER, CassandraStore
+
+    write(cs_env, "001_a.cql", "-- migrate:up\nCREATE TABLE a (id int PRIMARY KEY);\n-- migrate:down\nDROP TABLE a;\n")
+    (migration,) = discover(cs_env, "cassandra")
+    store = CassandraStore(cassandra_server, cassandra_keyspace, lock_ttl=3)
+    now = [time.monotonic()]
+    store.lease._clock = lambda: now[0]  # the lease's own time: it sees its renewals stall when this moves on
+    real_exec = store._exec
+
+    def ledger_write_across_a_stall(cql_text: str, params: Any = None) -> Any:
+        if renewals == "stalled" and cql_text.startswith("UPDATE"):
+            now[0] += 60
+            assert not store.lease.held
+        return real_exec(cql_text, params)
+
+    try:
+        store.ensure_ledger()
+        with store.lock(lambda _m: None):
+            cql.execute(f'DROP TABLE "{cassandra_keyspace}".{LEDGER}')  # the real server refuses the write
+            store._exec = ledger_write_across_a_stall  # type: ignore[method-assign,assignment]
+            expected: tuple[type[Exception], str] = (
+                (LockError, r"lost the migration lock before recording 001_a\.cql was done \(the write failed: ")
+                if renewals == "stalled"
+                else (StoreError, r"schema_migrations")
+            )
+            with pytest.raises(expected[0], match=expected[1]) as raised:
+                store._record(migration, "running", 0)
+            assert renewals == "stalled" or not isinstance(raised.value, LockError)
+    finally:
+        store.close()
 
 
 def test_a_lease_shorter_than_three_seconds_is_refused(cassandra_server, cassandra_keyspace):

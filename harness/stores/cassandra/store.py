@@ -267,20 +267,27 @@ class CassandraStore:
 
     def _record(self, migration: Migration, status: str, done: int, error: str | None = None) -> None:
         self._check_lock(f"recording {migration.filename}")
-        self._exec(
-            f"UPDATE {self.qks}.{LEDGER} SET filename = %s, checksum = %s, applied_at = toTimestamp(now()),"
-            " status = %s, statements_done = %s, statements_total = %s, done_hash = %s, error = %s WHERE version = %s",
-            (
-                migration.filename,
-                migration.checksum,
-                status,
-                done,
-                len(migration.up_statements),
-                migration.statements_hash(done),
-                error,
-                migration.version,
-            ),
-        )
+        try:
+            self._exec(
+                f"UPDATE {self.qks}.{LEDGER} SET filename = %s, checksum = %s, applied_at = toTimestamp(now()),"
+                " status = %s, statements_done = %s, statements_total = %s, done_hash = %s, error = %s"
+                " WHERE version = %s",
+                (
+                    migration.filename,
+                    migration.checksum,
+                    status,
+                    done,
+                    len(migration.up_statements),
+                    migration.statements_hash(done),
+                    error,
+                    migration.version,
+                ),
+            )
+        except StoreError as exc:
+            # The cluster stalled during the write (the lease's renewals with it): a lease that ran out meanwhile is
+            # the report, as before any other write, and the write's own error its detail.
+            self._check_lock(f"recording {migration.filename} was done (the write failed: {exc})")
+            raise
 
     def _run(self, migration: Migration, stmt: Statement, k: int, what: str) -> None:
         self._check_lock(f"{what} statement {k} of {migration.filename}")
