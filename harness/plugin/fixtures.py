@@ -103,12 +103,11 @@ def harness_keyspace_dropper(cassandra_server: CassandraServer) -> Iterator[Keys
 def cassandra_keyspace(harness_keyspace_dropper: KeyspaceDropper, pytestconfig: pytest.Config) -> Iterator[str]:
     """A keyspace name of this test's own (not created: the applier creates it); dropped afterwards. The previous
     test's keyspace is gone before this test starts, so no test's Cassandra work overlaps a drop of this worker."""
-    from harness.servers.janitor import unique_name
+    from harness.servers.janitor import fresh_keyspace
 
-    harness_keyspace_dropper.wait()
-    name = unique_name("t", worker_id(pytestconfig))
-    yield name
-    harness_keyspace_dropper.drop_later(name)
+    dropper = harness_keyspace_dropper
+    with fresh_keyspace(dropper.server, worker_id(pytestconfig), dropper) as name:
+        yield name
 
 
 @pytest.fixture

@@ -70,22 +70,6 @@ def postgres_connection(url: str) -> Iterator[Any]:
         yield conn
 
 
-@contextmanager
-def fresh_keyspace(server: CassandraServer, worker: str = "main") -> Iterator[str]:
-    """A keyspace name of its own (not created: the applier creates it); dropped at the end."""
-    from harness.stores.cassandra.conn import connect
-
-    name = unique_name("t", worker)
-    try:
-        yield name
-    finally:
-        cluster, session = connect(server)
-        try:
-            session.execute(f'DROP KEYSPACE IF EXISTS "{name}"')
-        finally:
-            cluster.shutdown()
-
-
 class KeyspaceDropper:
     """Drops finished tests' keyspaces on one connection, the last one in the background.
 
@@ -127,6 +111,24 @@ class KeyspaceDropper:
             connection, self._connection = self._connection, None
             if connection is not None:
                 connection[0].shutdown()
+
+
+@contextmanager
+def fresh_keyspace(
+    server: CassandraServer, worker: str = "main", dropper: KeyspaceDropper | None = None
+) -> Iterator[str]:
+    """A keyspace name of its own (not created: the applier creates it); dropped at the end, or handed to ``dropper``
+    to drop while what follows runs (the drop it still has in flight is waited for first)."""
+    own = dropper is None
+    dropper = dropper or KeyspaceDropper(server)
+    dropper.wait()
+    name = unique_name("t", worker)
+    try:
+        yield name
+    finally:
+        dropper.drop_later(name)
+        if own:
+            dropper.close()
 
 
 @contextmanager
