@@ -59,10 +59,11 @@ def check_data(target: Target, kind: str) -> list[str]:
     store = target.store(kind)
     run = _Run(store, store.rows(), kind, migrations)
     try:
-        store.ensure_ledger()
-        for m in migrations:
-            if not _step(run, m):
-                break
+        with store.lock(_quiet):  # once for the whole walk: each applier call inside re-enters it
+            store.ensure_ledger()
+            for m in migrations:
+                if not _step(run, m):
+                    break
     finally:
         store.close()
     if run.problems:

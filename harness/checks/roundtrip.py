@@ -58,16 +58,17 @@ def check_roundtrip(target: Target, kind: str) -> list[str]:
     migrations = target.migrations(kind)
     store = target.store(kind)
     try:
-        store.ensure_ledger()
-        empty = store.snapshot()
-        notes: list[str] = []
-        rows = SeededRows(store.rows(), target.project.contract, notes, store_kind(kind).prefix)
-        run = _Run(store, kind, target.project, migrations, rows, notes=notes)
-        for m in migrations:
-            if _step(run, m):
-                break
-        else:
-            _full_cycle(run, empty)
+        with store.lock(_quiet):  # once for the whole walk: each applier call inside re-enters it
+            store.ensure_ledger()
+            empty = store.snapshot()
+            notes: list[str] = []
+            rows = SeededRows(store.rows(), target.project.contract, notes, store_kind(kind).prefix)
+            run = _Run(store, kind, target.project, migrations, rows, notes=notes)
+            for m in migrations:
+                if _step(run, m):
+                    break
+            else:
+                _full_cycle(run, empty)
     finally:
         store.close()
     if run.unchecked:
