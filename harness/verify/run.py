@@ -37,8 +37,6 @@ class ServerPool:
     say: Say
     run_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="harness-verify-")))
     servers: dict[str, Any] = field(default_factory=dict)
-    templates: dict[str, str] = field(default_factory=dict)
-    stack: ExitStack = field(default_factory=ExitStack)
     errors: dict[str, str] = field(default_factory=dict)
     announced: bool = False
 
@@ -61,14 +59,9 @@ class ServerPool:
         return self.servers[store]
 
     def ready(self, stores: tuple[str, ...]) -> FreshDatabases:
-        """The servers of ``stores`` (started or found now) and the PostgreSQL template, as plain data that a
-        worker process can take; ServerUnavailable when a server cannot be had."""
-        from harness.servers import janitor
-
-        servers = {store: self.server(store) for store in stores}
-        if "postgres" in stores and "postgres" not in self.templates:
-            self.templates["postgres"] = self.stack.enter_context(janitor.template_database(servers["postgres"].url))
-        return FreshDatabases(servers, dict(self.templates))
+        """The servers of ``stores`` (started or found now), as plain data that a worker process can take;
+        ServerUnavailable when a server cannot be had."""
+        return FreshDatabases({store: self.server(store) for store in stores})
 
     @contextmanager
     def databases(self, stores: tuple[str, ...]) -> Iterator[Databases]:
@@ -82,18 +75,16 @@ class ServerPool:
         from harness.servers.select import release_all
 
         try:
-            self.stack.close()
-        finally:
             release_all(self.run_dir)
+        finally:
             shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
 @dataclass(frozen=True)
 class FreshDatabases:
-    """Servers already had and the PostgreSQL template: each check gets a database and a keyspace of its own."""
+    """Servers already had: each check gets a database and a keyspace of its own."""
 
     servers: dict[str, Any]
-    templates: dict[str, str]
 
     @contextmanager
     def databases(self, stores: tuple[str, ...]) -> Iterator[Databases]:
@@ -103,7 +94,7 @@ class FreshDatabases:
             values: dict[str, Any] = {}
             if "postgres" in stores:
                 url = self.servers["postgres"].url
-                values["postgres_url"] = scope.enter_context(janitor.fresh_database(url, self.templates["postgres"]))
+                values["postgres_url"] = scope.enter_context(janitor.fresh_database(url))
             if "cassandra" in stores:
                 values["cassandra"] = self.servers["cassandra"]
                 values["keyspace"] = scope.enter_context(janitor.fresh_keyspace(values["cassandra"]))
