@@ -58,7 +58,7 @@ def with_search_path(url: str, live_url: str) -> str:
 def _fresh_postgres(server: Any, live: PostgresSettings) -> Iterator[PostgresSettings]:
     from harness.servers import janitor
 
-    with janitor.fresh_database(server.url, "template0") as url:
+    with janitor.fresh_database(server.url) as url:
         yield PostgresSettings(url=with_search_path(url, live.url), migrations_table=live.migrations_table)
 
 

@@ -2,8 +2,7 @@
 
 PostgreSQL: each fresh database a copy of ``template0`` (`CREATE DATABASE ... TEMPLATE`), which nobody can connect to,
 so any number of copies can be made at once. Cassandra: a keyspace name of its own (the applier creates it), dropped
-afterwards. Names carry the worker and the pid, so parallel workers and parallel runs never
-collide.
+afterwards. Names carry the worker and the pid, so parallel workers and parallel runs never collide.
 """
 
 from __future__ import annotations
